@@ -1,0 +1,117 @@
+"""The end-to-end job on the bundled sample: generate, train, score, segment, report.
+
+Everything lands in one run folder so the TUI (`segkit tui --run runs/demo`) and the report
+read the same artifacts a production run would produce.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from toolkit import runs
+from toolkit.fileio import atomic_write_text
+from toolkit.schema import ID_COLUMN, TARGET_COLUMN
+
+
+def run_demo(out: str | Path, *, rows: int = 180_000, seed: int = 42, console: Console | None = None,
+             outer_bags: int = 4, interactions: int = 10, bootstraps: int = 20) -> Path:
+    """Build a complete run folder in ``out`` and print a summary."""
+    from toolkit.generate import write_sample
+    from toolkit.scoring import score_file
+    from toolkit.summary import metrics_table
+    from toolkit.train import TrainConfig, save_run, train
+
+    import polars as pl
+
+    console = console or Console()
+    run = Path(out)
+    run.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+
+    def step(message: str) -> None:
+        console.log(message)
+
+    with console.status(f"Generating {rows:,} customers (seed {seed})"):
+        started = time.perf_counter()
+        data_path, truth_path = write_sample(rows, seed, run / runs.DATA)
+        timings["generate"] = time.perf_counter() - started
+    step(f"Generated {rows:,} customers -> {data_path}")
+
+    frame = pl.read_parquet(data_path)
+    truth = pl.read_parquet(truth_path)
+    with console.status("Training the purchase model") as status:
+        started = time.perf_counter()
+
+        def say(message: str) -> None:
+            status.update(f"{message}  [dim]({time.perf_counter() - started:.0f} s)[/]")
+            step(message)
+
+        config = TrainConfig(target=TARGET_COLUMN, id_column=ID_COLUMN, seed=seed,
+                             outer_bags=outer_bags, interactions=interactions)
+        result = train(frame, config, truth=truth, progress=say)
+        save_run(result, run)
+        timings["train"] = time.perf_counter() - started
+
+    segmented = _segment(run, data_path, seed=seed, bootstraps=bootstraps, console=console)
+    if segmented is not None:
+        timings["segment"] = segmented
+
+    started = time.perf_counter()
+    ruleset = runs.load_ruleset_if_any(run)
+    with console.status(f"Scoring {frame.height:,} customers"):
+        scored = score_file(result.scorecard, data_path, run / "scores.parquet", ruleset=ruleset)
+    timings["score"] = time.perf_counter() - started
+    step(f"Scored {scored:,} customers in {timings['score']:.1f} s -> {run / 'scores.parquet'}")
+
+    reported = _report(run, console=console, timings=timings)
+    if reported is not None:
+        timings["report"] = reported
+
+    atomic_write_text(run / "timings.json", json.dumps(
+        {"rows": rows, "seed": seed, "seconds": {k: round(v, 2) for k, v in timings.items()}}, indent=2))
+    console.print(metrics_table(result.metrics))
+    _print_segments(run, console)
+    console.print(f"\nRun folder: [bold]{run}[/]   next: [bold]segkit tui --run {run}[/]")
+    return run
+
+
+def _segment(run: Path, data_path: Path, *, seed: int, bootstraps: int, console: Console) -> float | None:
+    """Run the segmentation into the run folder when the segments module is installed."""
+    try:
+        from toolkit.segmentation import run_segmentation
+    except ModuleNotFoundError:
+        return None
+    started = time.perf_counter()
+    with console.status("Segmenting customers (clusters, stability, rules)"):
+        run_segmentation(data_path, run, id_column=ID_COLUMN, seed=seed, bootstraps=bootstraps)
+    seconds = time.perf_counter() - started
+    console.log(f"Segmented customers in {seconds:.0f} s -> {run / runs.RULESET}")
+    return seconds
+
+
+def _report(run: Path, *, console: Console, timings: dict) -> float | None:
+    try:
+        from toolkit.report import build_report
+    except ModuleNotFoundError:
+        return None
+    started = time.perf_counter()
+    with console.status("Writing the report"):
+        paths = build_report(run)
+    seconds = time.perf_counter() - started
+    console.log(f"Report written -> {', '.join(str(p) for p in paths)}")
+    return seconds
+
+
+def _print_segments(run: Path, console: Console) -> None:
+    summary = runs.load_json(run, runs.SEGMENTS)
+    if not summary:
+        return
+    try:
+        from toolkit.segmentation import segments_table
+    except (ModuleNotFoundError, ImportError):
+        return
+    console.print(segments_table(summary))

@@ -1,0 +1,61 @@
+"""A run folder and the artifacts in it, read the same way by the CLI, the TUI and reports.
+
+RUN_DIR/
+  scorecard.json   the compiled EBM (toolkit.scorecard)
+  metrics.json     held-out metrics, baselines, leakage audit, training metadata
+  split.parquet    customer id -> train / validation / test
+  segments.yaml    the distilled ruleset (toolkit.ruleset), when segmentation ran
+  segments.json    clustering candidates, stability, fidelity, profiles
+  data.parquet     the customer table the run was built from (demo runs)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from toolkit.errors import SegkitError
+
+SCORECARD = "scorecard.json"
+METRICS = "metrics.json"
+SPLIT = "split.parquet"
+RULESET = "segments.yaml"
+SEGMENTS = "segments.json"
+DATA = "data.parquet"
+
+
+def require_run(run_dir: str | Path) -> Path:
+    run = Path(run_dir)
+    if not run.is_dir():
+        raise SegkitError(f"{run}: no such run folder (create one with `segkit demo` or `segkit train`)")
+    return run
+
+
+def load_scorecard(run_dir: str | Path):
+    from toolkit.scorecard import Scorecard
+
+    path = require_run(run_dir) / SCORECARD
+    if not path.exists():
+        raise SegkitError(f"{path}: the run has no scorecard; train one with `segkit train --out {run_dir}`")
+    return Scorecard.load(path)
+
+
+def load_json(run_dir: str | Path, name: str) -> dict | None:
+    """A JSON artifact of the run, or None when the run does not have it."""
+    path = require_run(run_dir) / name
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise SegkitError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+
+
+def load_ruleset_if_any(run_dir: str | Path):
+    """The run's ruleset, or None when segmentation has not run."""
+    path = require_run(run_dir) / RULESET
+    if not path.exists():
+        return None
+    from toolkit.ruleset import Ruleset
+
+    return Ruleset.load(path)

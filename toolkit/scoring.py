@@ -1,0 +1,152 @@
+"""Batch scoring: one output row per input row, in input order, in streaming batches.
+
+A table larger than memory is read and scored in batches (pyarrow readers for CSV and
+Parquet) and written batch by batch to Parquet or CSV, so memory stays bounded by the batch
+size. No row is dropped: a value that cannot be read (text in a numeric column) is scored
+as missing and the row's ``scoring_note`` says which value and why.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterator
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from toolkit import io
+from toolkit.errors import DataError
+
+DEFAULT_BATCH_ROWS = 250_000
+NOTE_COLUMN = "scoring_note"
+
+
+def _coerce_numeric(frame: pl.DataFrame, numeric: list[str]) -> tuple[pl.DataFrame, pl.Expr | None]:
+    """Cast text columns the model expects as numbers; describe each unreadable value per row."""
+    notes = []
+    casts = []
+    for name in numeric:
+        if name not in frame.columns or frame.schema[name] != pl.Utf8:
+            continue
+        raw = pl.col(name)
+        parsed = raw.str.strip_chars().cast(pl.Float64, strict=False)
+        casts.append(parsed.alias(name))
+        notes.append(pl.when(raw.is_not_null() & parsed.is_null())
+                     .then(pl.format("{}={} is not a number (scored as missing)", pl.lit(name), raw)))
+    if not casts:
+        return frame, None
+    note = pl.concat_str(notes, separator="; ", ignore_nulls=True)
+    frame = frame.with_columns(note.alias(NOTE_COLUMN)).with_columns(casts)
+    return frame, pl.col(NOTE_COLUMN)
+
+
+def score_frame(scorecard, frame: pl.DataFrame, *, top_reasons: int = 3,
+                ruleset=None) -> pl.DataFrame:
+    """Score an in-memory frame: id, purchase_probability, will_purchase, reasons (, segment)."""
+    numeric = [f["name"] for f in scorecard.features if f["type"] == "continuous"]
+    io.require_columns(frame, [scorecard.id_column] + [f["name"] for f in scorecard.features],
+                       "column the scorecard needs")
+    frame, note = _coerce_numeric(frame, numeric)
+    scored = scorecard.score(frame, top_reasons=top_reasons)
+    if ruleset is not None:
+        scored = scored.with_columns(ruleset.apply(frame).get_column("segment"))
+    if note is not None:
+        scored = scored.with_columns(frame.get_column(NOTE_COLUMN))
+    else:
+        scored = scored.with_columns(pl.lit(None, dtype=pl.Utf8).alias(NOTE_COLUMN))
+    return scored
+
+
+def iter_batches(path: str | Path, batch_rows: int = DEFAULT_BATCH_ROWS) -> Iterator[pl.DataFrame]:
+    """Read a CSV or Parquet file in batches of about ``batch_rows`` rows, in file order."""
+    p = Path(path)
+    if not p.exists():
+        raise DataError(f"{p}: file not found")
+    if p.stat().st_size == 0:
+        raise DataError(f"{p}: the file is empty")
+    fmt = io.table_format(p)
+    try:
+        if fmt == "parquet":
+            reader = pq.ParquetFile(p)
+            for batch in reader.iter_batches(batch_size=batch_rows):
+                yield pl.from_arrow(pa.Table.from_batches([batch]))
+        else:
+            options = pacsv.ReadOptions(block_size=64 << 20)
+            convert = pacsv.ConvertOptions(null_values=io.NULL_MARKERS, strings_can_be_null=True)
+            reader = pacsv.open_csv(p, read_options=options, convert_options=convert)
+            pending: list[pa.RecordBatch] = []
+            rows = 0
+            for batch in reader:
+                pending.append(batch)
+                rows += batch.num_rows
+                if rows >= batch_rows:
+                    yield pl.from_arrow(pa.Table.from_batches(pending))
+                    pending, rows = [], 0
+            if pending:
+                yield pl.from_arrow(pa.Table.from_batches(pending))
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise DataError(f"{p}: could not read the file ({str(exc).splitlines()[0]})") from None
+
+
+def score_file(scorecard, data: str | Path, out: str | Path, *, ruleset=None, top_reasons: int = 3,
+               batch_rows: int = DEFAULT_BATCH_ROWS,
+               on_batch: Callable[[int], None] | None = None) -> int:
+    """Score ``data`` into ``out`` (Parquet, or CSV by extension) batch by batch; return rows.
+
+    The output is written to a temporary file and renamed, so a failed run never leaves a
+    half-written scores file behind.
+    """
+    out_path = Path(out)
+    out_fmt = io.table_format(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_path.with_name(f".{out_path.name}.partial")
+    total = 0
+    writer = None
+    try:
+        for batch in iter_batches(data, batch_rows):
+            scored = score_frame(scorecard, _align_types(batch, scorecard), top_reasons=top_reasons,
+                                 ruleset=ruleset)
+            if out_fmt == "parquet":
+                table = scored.to_arrow()
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema)
+                writer.write_table(table.cast(writer.schema))
+            else:
+                with open(tmp, "ab" if total else "wb") as handle:
+                    scored.write_csv(handle, include_header=total == 0)
+            total += scored.height
+            if on_batch:
+                on_batch(scored.height)
+        if writer is not None:
+            writer.close()
+            writer = None
+        if total == 0:
+            raise DataError(f"{data}: the file has no rows to score")
+        tmp.replace(out_path)
+    finally:
+        if writer is not None:
+            writer.close()
+        tmp.unlink(missing_ok=True)
+    return total
+
+
+def _align_types(batch: pl.DataFrame, scorecard) -> pl.DataFrame:
+    """Make batch column types independent of what each batch happened to contain.
+
+    A CSV batch whose nominal column holds only digits arrives as integers, and one that is
+    all empty arrives as nulls: cast nominal columns to text and all-null columns to the
+    type the scorecard expects, so every batch scores like the whole file would.
+    """
+    casts = []
+    for f in scorecard.features:
+        name = f["name"]
+        if name not in batch.columns:
+            continue
+        dtype = batch.schema[name]
+        if f["type"] == "nominal" and dtype not in (pl.Utf8, pl.Boolean):
+            casts.append(pl.col(name).cast(pl.Utf8))
+        elif f["type"] == "continuous" and dtype == pl.Null:
+            casts.append(pl.col(name).cast(pl.Float64))
+    return batch.with_columns(casts) if casts else batch

@@ -1,0 +1,251 @@
+"""Training the purchase model: split, audit, fit the EBM, choose the threshold, evaluate.
+
+The order is what keeps the numbers honest:
+
+1. split the rows (stratified, seeded) into train / validation / test before anything is
+   fitted, and record the split;
+2. audit the features for leakage on the training rows only;
+3. fit the EBM on the training rows;
+4. choose the decision threshold on the validation rows (maximising F1);
+5. measure once on the test rows, with baselines fitted on the same split.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import polars as pl
+from sklearn.model_selection import train_test_split
+
+from toolkit import features as feats
+from toolkit import io, leakage, metrics
+from toolkit.fileio import atomic_write_text
+from toolkit.model_input import FeatureSpec, to_model_input
+from toolkit.schema import BY_NAME
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class TrainConfig:
+    """What to train on and how. Defaults fit a 180K-row table in a few minutes on 2 cores."""
+
+    target: str
+    id_column: str
+    features: list[str] | None = None          # default: every column but the id and target
+    allow_features: tuple[str, ...] = ()       # leakage-audit overrides
+    derived: bool = True                       # add the derived ratios of toolkit.features
+    seed: int = 42
+    test_size: float = 0.2
+    validation_size: float = 0.2
+    outer_bags: int = 4                        # 14 (default) costs ~10x the time for ~0.001 AUC
+    interactions: int = 10                     # pairwise terms; the default ~100 took 23 min
+    max_bins: int = 1024
+    n_jobs: int = 2
+
+
+@dataclass
+class TrainResult:
+    scorecard: object
+    metrics: dict
+    split: pl.DataFrame                         # id, split
+    feature_specs: list[FeatureSpec] = field(default_factory=list)
+    ebm: object = None
+
+
+def split_rows(y: np.ndarray, *, seed: int, test_size: float, validation_size: float) -> np.ndarray:
+    """Label every row 'train', 'validation' or 'test', stratified on the target."""
+    idx = np.arange(len(y))
+    rest, test = train_test_split(idx, test_size=test_size, stratify=y, random_state=seed)
+    valid_share = validation_size / (1.0 - test_size)
+    train, valid = train_test_split(rest, test_size=valid_share, stratify=y[rest], random_state=seed + 1)
+    labels = np.empty(len(y), dtype=object)
+    labels[train], labels[valid], labels[test] = "train", "validation", "test"
+    return labels
+
+
+def _logistic_baseline(frames: dict[str, pl.DataFrame], y: dict[str, np.ndarray],
+                       specs: list[FeatureSpec], seed: int) -> dict[str, np.ndarray]:
+    """A regularised logistic regression on the same features: the simple peer to beat."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    numeric = [s.name for s in specs if s.type == "continuous"]
+    nominal = [s.name for s in specs if s.type == "nominal"]
+
+    def prepare(frame: pl.DataFrame):
+        out = frame.select(
+            [pl.col(c).cast(pl.Float64).fill_nan(None) for c in numeric]
+            + [pl.col(c).cast(pl.Utf8).fill_null("(missing)") for c in nominal]
+        )
+        return out.to_pandas()
+
+    model = make_pipeline(
+        ColumnTransformer([
+            ("num", make_pipeline(SimpleImputer(strategy="median", add_indicator=True,
+                                                keep_empty_features=True), StandardScaler()), numeric),
+            ("cat", OneHotEncoder(handle_unknown="ignore", min_frequency=20), nominal),
+        ]),
+        LogisticRegression(max_iter=2000, C=1.0, random_state=seed),
+    )
+    model.fit(prepare(frames["train"]), y["train"])
+    return {name: model.predict_proba(prepare(frames[name]))[:, 1] for name in ("validation", "test")}
+
+
+def _baseline_metrics(y_valid: np.ndarray, y_test: np.ndarray, p_valid: np.ndarray,
+                      p_test: np.ndarray) -> dict:
+    threshold, _ = metrics.best_f1_threshold(y_valid, p_valid)
+    return metrics.headline(y_test, p_test, threshold)
+
+
+def train(frame: pl.DataFrame, config: TrainConfig, *, truth: pl.DataFrame | None = None,
+          progress: Progress | None = None) -> TrainResult:
+    """Fit the EBM on ``frame`` and evaluate it on a held-out split. See the module docstring."""
+    from interpret.glassbox import ExplainableBoostingClassifier
+
+    from toolkit.scorecard import compile_ebm
+
+    say = progress or (lambda message: None)
+    started = time.perf_counter()
+    expected_numeric = [c for c in frame.columns if c in BY_NAME and not BY_NAME[c].is_categorical]
+    feature_names = io.validate_training_table(frame, target=config.target, id_column=config.id_column,
+                                               features=config.features, expected_numeric=expected_numeric)
+    y_all = io.binary_target(frame, config.target).to_numpy().astype(int)
+    types = io.infer_feature_types(frame, feature_names)
+
+    say("Splitting rows into train / validation / test")
+    labels = split_rows(y_all, seed=config.seed, test_size=config.test_size,
+                        validation_size=config.validation_size)
+    split = pl.DataFrame({config.id_column: frame.get_column(config.id_column),
+                          "split": pl.Series(labels, dtype=pl.Utf8)})
+    masks = {name: labels == name for name in ("train", "validation", "test")}
+
+    derived = feats.applicable(feats.DERIVED, frame.columns) if config.derived else []
+    derived = [d for d in derived if d.numerator in feature_names and d.denominator in feature_names]
+    engineered = feats.add_derived(frame, derived)
+    all_features = feature_names + [d.name for d in derived]
+    types.update({d.name: "continuous" for d in derived})
+
+    say("Auditing features for leakage")
+    train_rows = engineered.filter(pl.Series(masks["train"]))
+    report = leakage.audit(train_rows, y_all[masks["train"]], all_features, types,
+                           id_column=config.id_column, target=config.target,
+                           allow=config.allow_features, seed=config.seed)
+    leakage.raise_if_refused(report)
+
+    specs = [FeatureSpec(name, types[name]) for name in all_features]
+    frames = {name: engineered.filter(pl.Series(mask)) for name, mask in masks.items()}
+    y = {name: y_all[mask] for name, mask in masks.items()}
+
+    say(f"Fitting the EBM on {int(masks['train'].sum()):,} rows "
+        f"({len(specs)} features, {config.interactions} interactions, {config.outer_bags} bags)")
+    fit_started = time.perf_counter()
+    ebm = ExplainableBoostingClassifier(
+        feature_names=[s.name for s in specs], feature_types=[s.type for s in specs],
+        interactions=config.interactions, outer_bags=config.outer_bags, max_bins=config.max_bins,
+        n_jobs=config.n_jobs, random_state=config.seed,
+    )
+    ebm.fit(to_model_input(frames["train"], specs), y["train"])
+    fit_seconds = time.perf_counter() - fit_started
+
+    say("Choosing the threshold on validation rows and measuring on test rows")
+    p_valid = ebm.predict_proba(to_model_input(frames["validation"], specs))[:, 1]
+    x_test = to_model_input(frames["test"], specs)
+    p_test = ebm.predict_proba(x_test)[:, 1]
+    threshold, valid_f1 = metrics.best_f1_threshold(y["validation"], p_valid)
+
+    result_metrics: dict = {
+        "test": metrics.full_report(y["test"], p_test, threshold),
+        "validation": {**metrics.headline(y["validation"], p_valid, threshold), "best_f1": valid_f1},
+    }
+
+    say("Fitting baselines on the same split")
+    base_rate = float(y["train"].mean())
+    baselines = {
+        "base_rate": metrics.headline(y["test"], np.full(len(y["test"]), base_rate), base_rate),
+    }
+    logit = _logistic_baseline(frames, y, specs, config.seed)
+    baselines["logistic_regression"] = _baseline_metrics(y["validation"], y["test"],
+                                                         logit["validation"], logit["test"])
+    if truth is not None:
+        oracle = _oracle(frame, truth, config.id_column, masks)
+        if oracle is not None:
+            baselines["oracle"] = _baseline_metrics(y["validation"], y["test"], *oracle)
+    result_metrics["baselines"] = baselines
+
+    data_fingerprint = io.fingerprint(frame)
+    result_metrics["training"] = {
+        "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "data_fingerprint": data_fingerprint,
+        "rows": {name: int(mask.sum()) for name, mask in masks.items()},
+        "target": config.target,
+        "id_column": config.id_column,
+        "features": {s.name: s.type for s in specs},
+        "derived_features": [d.to_dict() for d in derived],
+        "settings": {k: v for k, v in asdict(config).items() if k not in ("features",)},
+        "fit_seconds": round(fit_seconds, 2),
+        "total_seconds": None,
+        "terms": len(ebm.term_names_),
+    }
+    result_metrics["leakage"] = report.to_dict()
+
+    say("Compiling the scorecard")
+    scorecard = compile_ebm(
+        ebm, specs, derived, threshold=threshold, id_column=config.id_column,
+        metadata={
+            "data_fingerprint": data_fingerprint,
+            "trained_at": result_metrics["training"]["trained_at"],
+            "target": config.target,
+            "metrics": {k: result_metrics["test"][k] for k in ("roc_auc", "pr_auc", "f1", "precision", "recall")},
+        },
+    )
+    check = np.asarray(scorecard.predict_proba(frames["test"]), dtype=float)
+    result_metrics["scorecard_check"] = {
+        "rows": int(len(check)),
+        "max_abs_difference_vs_interpret": float(np.max(np.abs(check - p_test))) if len(check) else 0.0,
+    }
+    result_metrics["training"]["total_seconds"] = round(time.perf_counter() - started, 2)
+    return TrainResult(scorecard=scorecard, metrics=result_metrics, split=split,
+                       feature_specs=specs, ebm=ebm)
+
+
+def _oracle(frame: pl.DataFrame, truth: pl.DataFrame, id_column: str,
+            masks: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
+    """The generator's own probabilities for validation and test rows (the ceiling)."""
+    if "true_probability" not in truth.columns or id_column not in truth.columns:
+        return None
+    joined = frame.select(id_column).join(truth.select(id_column, "true_probability"),
+                                          on=id_column, how="left", maintain_order="left")
+    p = joined.get_column("true_probability").to_numpy()
+    if np.isnan(p.astype(float)).any():
+        return None
+    return p[masks["validation"]], p[masks["test"]]
+
+
+def save_run(result: TrainResult, run_dir: str | Path) -> Path:
+    """Write scorecard.json, metrics.json and split.parquet into ``run_dir``."""
+    run = Path(run_dir)
+    run.mkdir(parents=True, exist_ok=True)
+    result.scorecard.save(run / "scorecard.json")
+    atomic_write_text(run / "metrics.json", json.dumps(result.metrics, indent=2, default=_json_default))
+    result.split.write_parquet(run / "split.parquet")
+    return run
+
+
+def _json_default(value):
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, tuple):
+        return list(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
