@@ -90,9 +90,9 @@ class _Compiler:
         if isinstance(node, InList):
             c = self.col(node.column)
             if not node.values:
-                hit = pl.lit(False)
+                hit = c.is_null() & pl.lit(False)  # false, as a full-length column
             elif node.values[0].kind == "string":
-                hit = c.is_in(pl.Series([v.value for v in node.values], dtype=pl.String))
+                hit = c.is_in(pl.Series([v.value for v in node.values], dtype=pl.String).implode())
             else:
                 hit = _any([c == self.lit(v) for v in node.values])
             if node.negated:
@@ -105,7 +105,7 @@ class _Compiler:
         if isinstance(node, IsMissing):
             return ~self.missing(node.column) if node.negated else self.missing(node.column)
         if isinstance(node, Const):
-            return pl.lit(node.value)
+            return pl.repeat(node.value, pl.len(), dtype=pl.Boolean)
         if isinstance(node, Not):
             return ~self.expr(node.operand).fill_null(False)
         if isinstance(node, And):

@@ -1,0 +1,186 @@
+"""`segkit rules check|apply|export|diff`: thin commands over toolkit.ruleset(_ops).
+
+Exit codes: 0 fine; 1 ``check`` found problems in the ruleset on the data (empty or
+unreachable segments); 2 a user error (bad file, bad rule, missing column: one message).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from toolkit.cli import app
+from toolkit.errors import SegkitError
+from toolkit.fileio import atomic_write_bytes, atomic_write_text
+
+rules_app = typer.Typer(help="Rulesets: segments as ordered, human-editable rules.",
+                        no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+console = Console(highlight=False)
+
+_RULESET = typer.Argument(..., help="Ruleset YAML file.", show_default=False)
+_ID = typer.Option("customer_id", "--id", help="Customer id column.")
+
+
+def _load_ruleset(path: Path):
+    from toolkit.ruleset import Ruleset
+
+    return Ruleset.load(path)
+
+
+def _load_data(path: Path) -> pl.DataFrame:
+    from toolkit.io import load_table
+
+    return load_table(path)
+
+
+def _write_frame(frame: pl.DataFrame, out: Path) -> None:
+    suffix = out.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        buf = io.BytesIO()
+        frame.write_parquet(buf)
+        atomic_write_bytes(out, buf.getvalue())
+    elif suffix == ".csv":
+        atomic_write_text(out, frame.write_csv())
+    else:
+        raise SegkitError(f"{out}: unsupported output type {suffix or '(none)'!r}; use .parquet or .csv")
+
+
+@rules_app.command("check")
+def check_cmd(
+    ruleset: Path = _RULESET,
+    data: Path = typer.Option(None, "--data", help="Customer table (.csv or .parquet)."),
+    id_column: str = _ID,
+) -> None:
+    """Coverage of each segment, overlaps, empty and unreachable segments (exit 1 if any)."""
+    from toolkit.ruleset_ops import check, require_id_column
+
+    rs = _load_ruleset(ruleset)
+    if data is None:
+        console.print(f"[green]OK[/] {escape(str(ruleset))}: {len(rs.segments)} segments parse; "
+                      f"columns used: {escape(', '.join(rs.columns) or '(none)')}")
+        console.print("Give --data to check coverage, overlaps and columns on a table.")
+        return
+    frame = _load_data(data)
+    require_id_column(frame, id_column)
+    report = check(rs, frame)
+    table = Table(title=f"{escape(rs.name)} on {report.rows:,} customers")
+    for col, just in (("#", "right"), ("segment", "left"), ("name", "left"), ("matches alone", "right"),
+                      ("assigned", "right"), ("share", "right"), ("taken earlier", "right")):
+        table.add_column(col, justify=just)  # type: ignore[arg-type]
+    for s in report.segments:
+        style = "red" if s.id in report.empty or s.id in report.unreachable else None
+        table.add_row("-" if s.position is None else str(s.position), escape(s.id), escape(s.name),
+                      f"{s.matched:,}", f"{s.assigned:,}", f"{s.share:.1%}",
+                      "" if s.position is None else f"{s.taken_by_earlier:,}", style=style)
+    console.print(table)
+    pairs = report.overlapping_pairs()
+    if pairs:
+        console.print("Overlaps (customers matched by both rules; the earlier segment keeps them):")
+        for a, b, n in pairs[:10]:
+            console.print(f"  {escape(a)} & {escape(b)}: {n:,}")
+        if len(pairs) > 10:
+            console.print(f"  ... and {len(pairs) - 10} more pairs")
+    if report.problems:
+        for p in report.problems:
+            console.print(f"[bold red]problem:[/] {escape(p)}")
+        raise typer.Exit(1)
+    console.print("[green]No problems found.[/]")
+
+
+@rules_app.command("apply")
+def apply_cmd(
+    ruleset: Path = _RULESET,
+    data: Path = typer.Option(..., "--data", help="Customer table (.csv or .parquet)."),
+    out: Path = typer.Option(..., "--out", help="Output file (.parquet or .csv): id, segment."),
+    id_column: str = _ID,
+    names: bool = typer.Option(False, "--names", help="Also write segment_name."),
+) -> None:
+    """Assign every customer a segment; writes id and segment in input order."""
+    from toolkit.ruleset_ops import assign
+
+    rs = _load_ruleset(ruleset)
+    frame = _load_data(data)
+    result = assign(rs, frame, id_column, names=names)
+    _write_frame(result, out)
+    counts = dict(result.group_by("segment").len().iter_rows())
+    summary = ", ".join(f"{escape(i)} {counts.get(i, 0):,}" for i in rs.ids)
+    console.print(f"Assigned {result.height:,} customers -> [bold]{escape(str(out))}[/] ({summary})")
+
+
+@rules_app.command("export")
+def export_cmd(
+    ruleset: Path = _RULESET,
+    fmt: str = typer.Option("sql", "--format", "-f", help="sql, json, markdown, csv or dbt."),
+    dialect: str = typer.Option("duckdb", "--dialect",
+                                help="SQL dialect: duckdb, postgres, bigquery, snowflake, spark."),
+    data: Path = typer.Option(None, "--data", help="Customer table: needed for csv; adds sizes "
+                              "to markdown and column types to sql/dbt."),
+    out: Path = typer.Option(None, "--out", help="File to write (default: standard output)."),
+    table: str = typer.Option("customers", "--table", help="Table the SQL reads (schema.table allowed)."),
+    id_column: str = _ID,
+    ref: str = typer.Option("customers", "--ref",
+                            help="dbt: upstream model for ref(), or source_name.table for source()."),
+) -> None:
+    """Export the ruleset as SQL, JSON, Markdown, a customer CSV or a dbt model."""
+    from toolkit.ruleset_ops import export, require_id_column
+
+    rs = _load_ruleset(ruleset)
+    frame = _load_data(data) if data is not None else None
+    if frame is not None and fmt.lower() == "csv":
+        require_id_column(frame, id_column)
+    text = export(rs, fmt, dialect=dialect, frame=frame, table=table, id_column=id_column, ref=ref)
+    if out is None:
+        typer.echo(text, nl=False)
+    else:
+        atomic_write_text(out, text)
+        Console(stderr=True, highlight=False).print(f"Wrote {escape(str(out))}")
+
+
+@rules_app.command("diff")
+def diff_cmd(
+    a: Path = typer.Argument(..., help="The old ruleset.", show_default=False),
+    b: Path = typer.Argument(..., help="The new ruleset.", show_default=False),
+    data: Path = typer.Option(None, "--data", help="Customer table: count who moves where."),
+) -> None:
+    """What changed between two rulesets, and (with --data) who moves between segments."""
+    from toolkit.ruleset_ops import diff
+
+    ra, rb = _load_ruleset(a), _load_ruleset(b)
+    frame = _load_data(data) if data is not None else None
+    d = diff(ra, rb, frame)
+    if d.identical:
+        console.print("No changes to segments or rules.")
+    for sid in d.added:
+        console.print(f"[green]+ added[/]    {escape(sid)}: {escape(rb.segment(sid).rule)}")
+    for sid in d.removed:
+        console.print(f"[red]- removed[/]  {escape(sid)}: {escape(ra.segment(sid).rule)}")
+    for sid, old, new in d.renamed:
+        console.print(f"[yellow]~ renamed[/]  {escape(sid)}: {escape(old)!r} -> {escape(new)!r}")
+    for sid, old, new in d.changed_rules:
+        console.print(f"[yellow]~ rule[/]     {escape(sid)}:\n    - {escape(old)}\n    + {escape(new)}")
+    for sid, what in d.changed_text:
+        console.print(f"[dim]~ {what}[/] {escape(sid)}")
+    if d.reordered:
+        console.print(f"[yellow]~ order[/]    {escape(' > '.join(d.order_a))}\n"
+                      f"        ->  {escape(' > '.join(d.order_b))}")
+    if d.default_changed:
+        console.print(f"[yellow]~ default[/]  {escape(ra.default.id)} -> {escape(rb.default.id)}")
+    if d.transitions is not None:
+        moved = d.transitions.filter(pl.col("from") != pl.col("to"))
+        share = (d.moved or 0) / d.rows if d.rows else 0.0
+        console.print(f"{d.moved:,} of {d.rows:,} customers ({share:.1%}) change segment.")
+        if moved.height:
+            t = Table(title="Customers moving between segments")
+            t.add_column("from")
+            t.add_column("to")
+            t.add_column("customers", justify="right")
+            for row in moved.iter_rows(named=True):
+                t.add_row(escape(row["from"]), escape(row["to"]), f"{row['customers']:,}")
+            console.print(t)
