@@ -477,7 +477,7 @@ class _Loader:
                                f"'format: {FORMAT}', 'name', 'segments' and 'default'")
         if not isinstance(doc, CommentedMap):
             raise RulesetError(f"{self.source}: a ruleset is a YAML mapping (key: value lines), "
-                               f"not a {type(doc).__name__}")
+                               f"not {_kind(doc)}")
         self.keys(doc, _TOP_KEYS, "the ruleset")
         fmt = doc.get("format")
         if fmt is None:
@@ -570,10 +570,12 @@ class _Loader:
         description = self.text_value(item, "description", where, required=False) or ""
         campaign = self.text_value(item, "campaign", where, required=False)
         try:
-            return Segment(seg_id, name or "", description, str(rule), campaign)
+            parse(str(rule))
         except RuleError as exc:
             line = _line_of(item, "rule")
             raise exc.in_context(f"{self.source}, segment '{seg_id}' (rule on line {line})") from None
+        try:
+            return Segment(seg_id, name or "", description, str(rule), campaign)
         except RulesetError as exc:
             raise self.fail(str(exc), item) from None
 

@@ -73,7 +73,7 @@ def check_cmd(
     table = Table(title=f"{escape(rs.name)} on {report.rows:,} customers")
     for col, just in (("#", "right"), ("segment", "left"), ("name", "left"), ("matches alone", "right"),
                       ("assigned", "right"), ("share", "right"), ("taken earlier", "right")):
-        table.add_column(col, justify=just)  # type: ignore[arg-type]
+        table.add_column(col, justify=just, no_wrap=col in ("segment", "#"))  # type: ignore[arg-type]
     for s in report.segments:
         style = "red" if s.id in report.empty or s.id in report.unreachable else None
         table.add_row("-" if s.position is None else str(s.position), escape(s.id), escape(s.name),
