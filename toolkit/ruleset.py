@@ -533,7 +533,7 @@ class _Loader:
         known = {k: prov.get(k) for k in _PROVENANCE_KEYS if k in prov}
         extra = {str(k): v for k, v in prov.items() if k not in _PROVENANCE_KEYS}
         if "created" in known and known["created"] is not None:
-            known["created"] = str(known["created"])
+            known["created"] = _text_of(known["created"])
         for key in ("run", "data_fingerprint"):
             if known.get(key) is not None:
                 known[key] = str(known[key])
@@ -594,6 +594,11 @@ class _Loader:
                                   self.text_value(item, "campaign", "the default segment", False))
         except RulesetError as exc:
             raise self.fail(str(exc), item, "id") from None
+
+
+def _text_of(v: Any) -> str:
+    """A YAML timestamp (or anything else) as text; timestamps in ISO-8601 with a 'T'."""
+    return v.isoformat() if hasattr(v, "isoformat") else str(v)
 
 
 def _kind(v: Any) -> str:
@@ -714,7 +719,7 @@ def _sync_document(doc: CommentedMap, rs: Ruleset) -> None:
         doc.insert(pos, "provenance", prov)
     for k, v in pdata.items():
         if k in prov:
-            if prov[k] != v and not (prov[k] is not None and v is not None and str(prov[k]) == str(v)):
+            if prov[k] != v and not (prov[k] is not None and v is not None and _text_of(prov[k]) == _text_of(v)):
                 prov[k] = v
         elif v is not None:
             prov[k] = v
