@@ -27,7 +27,7 @@ def _register() -> None:
     # Each module adds its commands to ``app``; imported here so `segkit --help` lists them all.
     from toolkit.cli import core  # noqa: F401
 
-    for optional in ("segment", "rules", "report", "tui"):
+    for optional in ("segment", "rules", "report", "tui", "generate"):
         try:
             __import__(f"toolkit.cli.{optional}")
         except ModuleNotFoundError as exc:
