@@ -27,7 +27,7 @@ def run_demo(out: str | Path, *, rows: int = 180_000, seed: int = 42, console: C
 
     import polars as pl
 
-    console = console or Console()
+    console = console or Console(log_path=False)
     run = Path(out)
     run.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}

@@ -79,8 +79,7 @@ def require_columns(frame: pl.DataFrame, names: Iterable[str], what: str = "colu
     if not missing:
         return
     parts = [f"{n!r}{suggest(n, frame.columns)}" for n in missing]
-    plural = "s" if len(missing) > 1 else ""
-    raise DataError(f"missing {what}{plural}: " + ", ".join(parts))
+    raise DataError(f"missing {what} ({len(missing)}): " + ", ".join(parts))
 
 
 def is_numeric(dtype: pl.DataType) -> bool:

@@ -45,8 +45,9 @@ def _coerce_numeric(frame: pl.DataFrame, numeric: list[str]) -> tuple[pl.DataFra
 def score_frame(scorecard, frame: pl.DataFrame, *, top_reasons: int = 3,
                 ruleset=None) -> pl.DataFrame:
     """Score an in-memory frame: id, purchase_probability, will_purchase, reasons (, segment)."""
-    numeric = [f["name"] for f in scorecard.features if f["type"] == "continuous"]
-    io.require_columns(frame, [scorecard.id_column] + [f["name"] for f in scorecard.features],
+    nominal = {f["name"] for f in scorecard.features if f["type"] == "nominal"}
+    numeric = [c for c in scorecard.input_columns if c not in nominal]
+    io.require_columns(frame, [scorecard.id_column] + scorecard.input_columns,
                        "column the scorecard needs")
     frame, note = _coerce_numeric(frame, numeric)
     scored = scorecard.score(frame, top_reasons=top_reasons)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -154,7 +155,10 @@ def train(frame: pl.DataFrame, config: TrainConfig, *, truth: pl.DataFrame | Non
         interactions=config.interactions, outer_bags=config.outer_bags, max_bins=config.max_bins,
         n_jobs=config.n_jobs, random_state=config.seed,
     )
-    ebm.fit(to_model_input(frames["train"], specs), y["train"])
+    with warnings.catch_warnings():
+        # interpret warns that its plots hide missing values; the scorecard keeps and shows them.
+        warnings.filterwarnings("ignore", message="Missing values detected")
+        ebm.fit(to_model_input(frames["train"], specs), y["train"])
     fit_seconds = time.perf_counter() - fit_started
 
     say("Choosing the threshold on validation rows and measuring on test rows")

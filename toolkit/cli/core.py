@@ -11,7 +11,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from toolkit.cli import app
 
-console = Console()
+console = Console(log_path=False)
 
 
 def _progress() -> Progress:
