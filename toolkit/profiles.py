@@ -1,0 +1,323 @@
+"""Segment profiles and names: who is in a segment, in words and in the columns' own units.
+
+Works for ANY segmentation: a column of segment ids on a frame (from a distilled or a
+hand-written ruleset, or cluster labels), so the TUI can show the same profile for rules a
+person wrote. Per segment:
+
+- size and share; actual purchase rate when the target column is present; mean predicted
+  probability when probabilities are given (a scorecard in the run);
+- the features that differ most from the other customers, ranked by the standardised mean
+  difference (SMD: segment mean minus the other customers' mean, over their pooled standard
+  deviation), computed on the log scale for counts, money, days and seconds so one customer
+  with 400 orders cannot dominate, and reported in human units ("orders_90d median 4 vs 1
+  overall");
+- the mix of the profile fields (country, device, channel, loyalty tier, newsletter, ...):
+  each category's share in the segment and its lift over the whole table;
+- missing shares where they differ (consent is a profile fact too).
+
+Names are built from the strongest differences through a small vocabulary (for example
+"recency low" -> "Recent", "discount share high" -> "bargain hunters"), preferring columns
+the segment's rule uses, and made unique within the ruleset. They are a starting point:
+analysts rename segments in the YAML.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Mapping, Sequence
+
+import numpy as np
+import polars as pl
+
+from toolkit import schema
+from toolkit.segment_space import wants_log
+
+_MISSING = "(missing)"
+
+
+@dataclass
+class FeatureDifference:
+    feature: str
+    smd: float                 # standardised mean difference vs the other customers
+    median: float | None       # segment median (human units)
+    overall_median: float | None
+    mean: float | None
+    overall_mean: float | None
+    text: str
+
+    def to_dict(self) -> dict:
+        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
+
+
+@dataclass
+class SegmentProfile:
+    id: str
+    size: int
+    share: float
+    name: str | None = None
+    purchase_rate: float | None = None
+    mean_probability: float | None = None
+    differences: list[FeatureDifference] = field(default_factory=list)
+    mix: dict[str, list[dict]] = field(default_factory=dict)   # field -> [{value, share, lift}]
+    missing: dict[str, dict] = field(default_factory=dict)     # column -> {share, overall}
+
+    def to_dict(self, top: int = 6) -> dict:
+        """Plain data; ``top`` strongest differences (all when 0)."""
+        return {
+            "id": self.id, "name": self.name, "size": self.size, "share": round(self.share, 4),
+            "purchase_rate": None if self.purchase_rate is None else round(self.purchase_rate, 4),
+            "mean_probability": None if self.mean_probability is None else round(self.mean_probability, 4),
+            "differences": [d.to_dict() for d in (self.differences[:top] if top else self.differences)],
+            "mix": self.mix, "missing": self.missing,
+        }
+
+
+def _fmt(value: float | None, name: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    col = schema.describe(name)
+    if col is not None and col.kind == "rate":
+        return f"{value:.0%}" if abs(value) >= 0.01 or value == 0 else f"{value:.1%}"
+    if col is not None and col.kind == "money":
+        return f"${value:,.0f}"
+    if float(value).is_integer() or abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.2g}" if abs(value) < 10 else f"{value:.1f}"
+
+
+def default_profile_fields(columns: Sequence[str]) -> list[str]:
+    """Categorical columns to show as a mix: the schema's profile categories present."""
+    present = set(columns)
+    return [c.name for c in schema.COLUMNS if c.group == "profile" and c.is_categorical
+            and c.name in present]
+
+
+def default_numeric(frame: pl.DataFrame, exclude: Sequence[str] = ()) -> list[str]:
+    """Numeric columns to compare: schema features present (any group), else every numeric."""
+    skip = set(exclude) | {schema.ID_COLUMN, schema.TARGET_COLUMN}
+    known = [c.name for c in schema.COLUMNS if not c.is_categorical and c.name in frame.columns]
+    names = known or [c for c, t in frame.schema.items() if t.is_numeric() and t != pl.Boolean]
+    return [n for n in names if n not in skip and frame.schema[n].is_numeric()]
+
+
+def profile_segments(frame: pl.DataFrame, segment_column: str = "segment", *,
+                     features: Sequence[str] | None = None,
+                     profile_fields: Sequence[str] | None = None,
+                     target: str | None = schema.TARGET_COLUMN,
+                     probability: str | pl.Series | np.ndarray | None = None,
+                     order: Sequence[str] | None = None,
+                     names: Mapping[str, str] | None = None) -> list[SegmentProfile]:
+    """Profiles of every segment in ``frame[segment_column]`` (see the module docstring).
+
+    ``features``: numeric columns to rank by SMD (default: numeric schema columns present);
+    ``profile_fields``: categorical columns to show as a mix (default: schema profile
+    categories present); ``target``: 0/1 column for the purchase rate, skipped if absent;
+    ``probability``: a column name or values with each row's predicted probability;
+    ``order``: segment ids in display order (default: by size). Every difference is kept,
+    strongest first (``SegmentProfile.to_dict(top)`` trims).
+    """
+    from toolkit.errors import DataError
+
+    if segment_column not in frame.columns:
+        raise DataError(f"no segment column {segment_column!r} in the table")
+    n = frame.height
+    if n == 0:
+        return []
+    seg = pl.col(segment_column).cast(pl.String).fill_null(_MISSING)
+    work = frame.with_columns(seg.alias("__seg"))
+    if probability is not None:
+        values = work.get_column(probability) if isinstance(probability, str) else pl.Series(probability)
+        work = work.with_columns(values.cast(pl.Float64).alias("__prob"))
+    features = list(features) if features is not None else default_numeric(frame, [segment_column])
+    profile_fields = list(profile_fields) if profile_fields is not None else default_profile_fields(frame.columns)
+
+    sizes = dict(work.group_by("__seg").len().iter_rows())
+    ids = [s for s in (order or []) if s in sizes] + \
+        sorted((s for s in sizes if s not in (order or [])), key=lambda s: (-sizes[s], s))
+
+    # numeric: per-segment and overall moments on the (log) comparison scale, raw medians
+    exprs_seg: list[pl.Expr] = []
+    logged = {f: wants_log(f, frame.get_column(f)) for f in features}
+    for f in features:
+        x = pl.col(f).cast(pl.Float64).fill_nan(None)
+        v = (x.sign() * x.abs().log1p()) if logged[f] else x
+        exprs_seg += [v.sum().alias(f"{f}__s"), (v * v).sum().alias(f"{f}__ss"),
+                      v.count().alias(f"{f}__n"), x.median().alias(f"{f}__med"),
+                      x.mean().alias(f"{f}__mean"), x.null_count().alias(f"{f}__na")]
+    extra = []
+    has_target = target is not None and target in frame.columns
+    if has_target:
+        extra.append(pl.col(target).cast(pl.Float64).mean().alias("__rate"))
+    if probability is not None:
+        extra.append(pl.col("__prob").mean().alias("__pmean"))
+    per = {r["__seg"]: r for r in work.group_by("__seg").agg(exprs_seg + extra).iter_rows(named=True)}
+    overall = work.select(exprs_seg).row(0, named=True) if exprs_seg else {}
+
+    mixes: dict[str, dict[str, dict[str, float]]] = {}
+    overall_mix: dict[str, dict[str, float]] = {}
+    for pf in profile_fields:
+        val = pl.col(pf).cast(pl.String).fill_null(_MISSING).alias("__v")
+        counts = work.group_by("__seg", val).len()
+        tot = work.select(val).group_by("__v").len()
+        overall_mix[pf] = {r[0]: r[1] / n for r in tot.iter_rows()}
+        for s, v, c in counts.iter_rows():
+            mixes.setdefault(s, {}).setdefault(pf, {})[v] = c / sizes[s]
+
+    out = []
+    for s in ids:
+        row = per[s]
+        size = sizes[s]
+        diffs = []
+        for f in features:
+            ns, no = row[f"{f}__n"], overall[f"{f}__n"]
+            nr = no - ns
+            if ns < 2 or nr < 2:
+                continue
+            ms = row[f"{f}__s"] / ns
+            mr = (overall[f"{f}__s"] - row[f"{f}__s"]) / nr
+            vs = max(row[f"{f}__ss"] / ns - ms * ms, 0.0)
+            vr = max((overall[f"{f}__ss"] - row[f"{f}__ss"]) / nr - mr * mr, 0.0)
+            pooled = math.sqrt((vs + vr) / 2)
+            if pooled <= 1e-12:
+                continue
+            smd = (ms - mr) / pooled
+            med, omed = row[f"{f}__med"], overall[f"{f}__med"]
+            text = f"{f} median {_fmt(med, f)} vs {_fmt(omed, f)} overall"
+            diffs.append(FeatureDifference(f, float(smd), med, omed, row[f"{f}__mean"],
+                                           overall[f"{f}__mean"], text))
+        diffs.sort(key=lambda d: -abs(d.smd))
+        missing = {}
+        for f in features:
+            na_s, na_o = row[f"{f}__na"] / size, overall[f"{f}__na"] / n
+            if na_o > 0 and abs(na_s - na_o) >= 0.02:
+                missing[f] = {"share": round(na_s, 4), "overall": round(na_o, 4)}
+        mix = {}
+        for pf in profile_fields:
+            shares = mixes.get(s, {}).get(pf, {})
+            items = [{"value": v, "share": round(sh, 4),
+                      "lift": round(sh / overall_mix[pf][v], 3) if overall_mix[pf].get(v) else None}
+                     for v, sh in sorted(shares.items(), key=lambda kv: -kv[1])]
+            mix[pf] = items
+        out.append(SegmentProfile(
+            id=s, size=size, share=size / n, name=(names or {}).get(s),
+            purchase_rate=row.get("__rate") if has_target else None,
+            mean_probability=row.get("__pmean") if probability is not None else None,
+            differences=diffs, mix=mix, missing=missing))
+    return out
+
+
+# ------------------------------------------------------------------------------- names
+# Facets in name order; each gives at most one adjective. Entry: (column, direction) ->
+# [(min |SMD|, word), ...] strongest first. Secondary facets count for less when ranking.
+FACETS: tuple[tuple[str, float, dict[tuple[str, int], list[tuple[float, str]]]], ...] = (
+    ("tenure", 1.0, {("account_age_days", -1): [(0.35, "new")]}),
+    ("recency", 1.0, {("days_since_last_purchase", -1): [(0.35, "recent")],
+                      ("days_since_last_purchase", +1): [(0.35, "lapsed")]}),
+    ("frequency", 1.0, {("orders_365d", +1): [(1.5, "frequent"), (0.35, "regular")],
+                        ("orders_90d", +1): [(1.5, "frequent"), (0.35, "regular")],
+                        ("orders_365d", -1): [(0.35, "occasional")],
+                        ("orders_90d", -1): [(0.35, "occasional")]}),
+    ("value", 1.0, {("total_spend_365d", +1): [(0.35, "high-spending")],
+                    ("total_spend_365d", -1): [(0.35, "low-spending")],
+                    ("avg_order_value", +1): [(0.35, "big-basket")],
+                    ("avg_order_value", -1): [(0.35, "small-basket")]}),
+    ("engagement", 1.0, {("sessions_30d", +1): [(0.35, "active")],
+                         ("product_views_30d", +1): [(0.35, "active")],
+                         ("page_views_30d", +1): [(0.35, "active")],
+                         ("sessions_30d", -1): [(0.35, "inactive")],
+                         ("page_views_30d", -1): [(0.35, "inactive")],
+                         ("avg_session_duration", -1): [(0.35, "inactive")],
+                         ("days_since_last_visit", +1): [(0.35, "inactive")]}),
+    ("channel", 0.6, {("email_opens_30d", +1): [(0.35, "email-engaged")],
+                      ("email_clicks_30d", +1): [(0.35, "email-engaged")],
+                      ("push_click_rate", +1): [(0.35, "push-responsive")],
+                      ("app_session_share", +1): [(0.35, "app-first")]}),
+    ("service", 0.6, {("reviews_written_365d", +1): [(0.35, "reviewing")],
+                      ("support_tickets_90d", +1): [(0.35, "support-heavy")],
+                      ("refund_rate", +1): [(0.35, "refund-prone")]}),
+)
+# (column, direction) -> noun; a noun needs |SMD| >= MIN_SMD_FOR_NOUN.
+NOUNS: dict[tuple[str, int], str] = {
+    ("coupon_redemptions", +1): "bargain hunters",
+    ("discount_order_share", +1): "bargain hunters",
+    ("wishlist_events", +1): "window shoppers",
+}
+MIN_SMD_FOR_NOUN = 1.0
+
+
+def _facet_words(diffs: Sequence[FeatureDifference], boost: set[str]) -> list[tuple[float, int, str]]:
+    """(strength, facet index, word) of every facet the differences speak for."""
+    out = []
+    by_feature = {d.feature: d for d in diffs}
+    for i, (_, weight, entries) in enumerate(FACETS):
+        best: tuple[float, str] | None = None
+        for (col, direction), levels in entries.items():
+            d = by_feature.get(col)
+            if d is None or (1 if d.smd > 0 else -1) != direction:
+                continue
+            size = abs(d.smd)
+            word = next((w for cut, w in levels if size >= cut), None)
+            if word is None:
+                continue
+            strength = size * weight * (1.5 if col in boost else 1.0)
+            if best is None or strength > best[0]:
+                best = (strength, word)
+        if best is not None:
+            out.append((best[0], i, best[1]))
+    return sorted(out, key=lambda t: -t[0])
+
+
+def suggest_name(profile: SegmentProfile, rule_columns: Sequence[str] = (),
+                 taken: set[str] | None = None) -> str:
+    """A short descriptive name ("Recent frequent buyers") unique among ``taken``.
+
+    Up to two adjectives from the strongest facets (tenure, recency, frequency, value,
+    engagement, channel, service; one with a noun) and a noun: "bargain hunters" or
+    "window shoppers" for strong discount or wishlist differences, else "buyers" (median
+    orders_365d >= 1) or "customers".
+    """
+    diffs = list(profile.differences)
+    boost = set(rule_columns)
+    noun = None
+    for d in sorted(diffs, key=lambda d: -abs(d.smd)):
+        word = NOUNS.get((d.feature, 1 if d.smd > 0 else -1))
+        if word and abs(d.smd) >= MIN_SMD_FOR_NOUN:
+            noun = word
+            break
+    if noun is None:
+        orders = next((d for d in diffs if d.feature == "orders_365d"), None)
+        noun = "buyers" if orders is not None and (orders.median or 0) >= 1 else "customers"
+    facets = _facet_words(diffs, boost)
+    n_adj = 1 if noun in NOUNS.values() else 2
+    chosen, spare = facets[:n_adj], facets[n_adj:]
+    if not chosen and noun in ("buyers", "customers"):
+        chosen = [(0.0, -1, "typical")]
+
+    def render(items) -> str:
+        words = [w for _, _, w in sorted(items, key=lambda t: t[1])] + [noun]
+        text = " ".join(words)
+        return text[:1].upper() + text[1:]
+
+    taken = taken if taken is not None else set()
+    name = render(chosen)
+    while name.lower() in taken and spare:
+        chosen = chosen + [spare.pop(0)]
+        name = render(chosen)
+    if name.lower() in taken:
+        i = 2
+        while f"{name} {i}".lower() in taken:
+            i += 1
+        name = f"{name} {i}"
+    taken.add(name.lower())
+    return name
+
+
+def name_segments(profiles: Sequence[SegmentProfile],
+                  rule_columns: Mapping[str, Sequence[str]] | None = None) -> dict[str, str]:
+    """segment id -> unique suggested name; larger segments choose first."""
+    taken: set[str] = set()
+    out: dict[str, str] = {}
+    for p in sorted(profiles, key=lambda p: -p.size):
+        out[p.id] = suggest_name(p, (rule_columns or {}).get(p.id, ()), taken)
+    return out

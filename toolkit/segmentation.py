@@ -1,0 +1,458 @@
+"""The segmentation workflow: stable k-means clusters distilled into a readable ruleset.
+
+``run_segmentation(data, out_dir)`` does, in order:
+
+1. split the customers: ``held_out`` (20 %) are never used for fitting; every reported
+   fidelity, cost ratio and coverage is measured on them;
+2. fit the clustering space on the training customers (:mod:`toolkit.segment_space`);
+3. fit k-means for every k in ``k_min..k_max``, score each by silhouette (10K sample) and
+   ``candidate_bootstraps`` bootstrap refits, choose k (:func:`toolkit.clustering.choose_k`);
+4. complete ``bootstraps`` refits for the chosen k (the candidate ones are reused);
+5. distill the clusters into ordered rules with an imodels tree (:mod:`toolkit.distill`);
+6. measure the rules: fidelity, cost ratio and coverage on held-out customers, and rule
+   stability: on every bootstrap the tree is refitted to the refitted clusters and its rule
+   assignment compared with the original rules' (ARI, per-segment Jaccard);
+7. profile and name the segments (:mod:`toolkit.profiles`), with the run's scorecard's mean
+   predicted probability when ``out_dir/scorecard.json`` exists;
+8. write ``segments.yaml`` (the :class:`toolkit.ruleset.Ruleset`), ``segments.json`` (every
+   figure, see :func:`run_segmentation`) and ``assignments.parquet`` (id, cluster, segment).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+import polars as pl
+
+from toolkit import clustering as C
+from toolkit import distill as D
+from toolkit import schema
+from toolkit.errors import DataError, SegkitError
+from toolkit.fileio import atomic_write_bytes, atomic_write_text
+from toolkit.profiles import SegmentProfile, name_segments, profile_segments
+from toolkit.segment_space import SegmentSpace, fit_space, select_features
+
+FORMAT = "segkit-segments/1"
+SEGMENTS_JSON = "segments.json"
+SEGMENTS_YAML = "segments.yaml"
+ASSIGNMENTS = "assignments.parquet"
+MIN_ROWS_PER_CLUSTER = 30
+
+Progress = Callable[[str, int, int], None]
+"""``progress(stage, done, total)``: called as work advances (for a progress bar)."""
+
+
+@dataclass
+class SegmentationResult:
+    """What a run produced: the summary written to segments.json and the artifacts."""
+
+    summary: dict
+    ruleset: object                 # toolkit.ruleset.Ruleset
+    assignments: pl.DataFrame       # id, cluster, segment
+    space: SegmentSpace
+    rules: D.SegmentRules
+    paths: dict[str, Path]
+
+
+def _r(x: float | None, digits: int = 4) -> float | None:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return None
+    return round(float(x), digits)
+
+
+def _check_settings(n: int, k_min: int, k_max: int, bootstraps: int, candidate_bootstraps: int,
+                    held_out: float, max_conditions: int) -> None:
+    if not (isinstance(k_min, int) and isinstance(k_max, int)) or k_min < 2 or k_max < k_min:
+        raise SegkitError(f"k range must satisfy 2 <= k-min <= k-max, got {k_min}..{k_max}")
+    if k_max > 20:
+        raise SegkitError(f"k-max {k_max} is more segments than anyone can act on; use 20 or fewer")
+    if bootstraps < 1 or candidate_bootstraps < 1:
+        raise SegkitError("bootstraps must be at least 1 (20 or more for a stability claim)")
+    if not 0.05 <= held_out <= 0.5:
+        raise SegkitError(f"held-out share must be between 0.05 and 0.5, got {held_out}")
+    if max_conditions < 1:
+        raise SegkitError("max conditions per path must be at least 1")
+    need = math.ceil(MIN_ROWS_PER_CLUSTER * k_max / (1 - held_out)) + 10
+    if n < need:
+        raise DataError(f"too few rows to try up to {k_max} segments: the table has {n:,} rows, "
+                        f"at least {need:,} are needed ({MIN_ROWS_PER_CLUSTER} training rows per "
+                        f"segment plus {held_out:.0%} held out); lower --k-max or add rows")
+
+
+def _load(data: pl.DataFrame | str | Path) -> pl.DataFrame:
+    if isinstance(data, pl.DataFrame):
+        return data
+    from toolkit.io import load_table
+
+    return load_table(data)
+
+
+def _segment_ids(names: dict[int, str]) -> dict[int, str]:
+    from toolkit.ruleset import slugify
+
+    out, used = {}, set()
+    for c, name in names.items():
+        base = slugify(name)
+        sid, i = base, 2
+        while sid in used:
+            sid, i = f"{base[:60]}_{i}", i + 1
+        used.add(sid)
+        out[c] = sid
+    return out
+
+
+def _rule_stability(frame_train: pl.DataFrame, X_train: np.ndarray, boots: C.Bootstraps,
+                    rule_labels_train: np.ndarray, k: int, *, seed: int, tree_rows: int,
+                    leaves: int, max_conditions: int, infos, features, on_step=None,
+                    workers: int = 1) -> dict:
+    """Refit the tree on every bootstrap's clustering; compare rule assignments (see module doc)."""
+    n = X_train.shape[0]
+    orig = np.where(rule_labels_train < 0, k, rule_labels_train)
+
+    def one(b: int):
+        idx = C.resample(n, b, seed)
+        fit_idx = idx[:tree_rows]
+        labels_b = C.assign(X_train[fit_idx], boots.centroids[b])
+        dist = D.distill(frame_train[fit_idx], labels_b, list(range(k)), features=features,
+                         fit_rows=np.arange(len(fit_idx)), leaves=leaves,
+                         max_conditions=max_conditions, seed=seed + b, infos=infos)
+        pts = np.unique(idx)
+        refit = dist.rules.assign(frame_train[pts])
+        refit = np.where(refit < 0, k, refit)
+        table = C.contingency(orig[pts], refit, k + 1, k + 1)
+        if on_step is not None:
+            on_step()
+        return C.adjusted_rand(table), C.jaccard_best(table[:k, :k])
+
+    results = C.parallel_map(one, list(range(len(boots.centroids))), workers)
+    ari = [r[0] for r in results]
+    jac = [r[1] for r in results]
+    jac_mean = np.nanmean(np.vstack(jac), axis=0) if jac else np.full(k, np.nan)
+    return {"ari": float(np.mean(ari)) if ari else float("nan"), "ari_each": ari, "jaccard": jac_mean}
+
+
+def _probabilities(out_dir: Path, frame: pl.DataFrame) -> tuple[np.ndarray | None, str | None]:
+    path = out_dir / "scorecard.json"
+    if not path.exists():
+        return None, None
+    try:
+        from toolkit.scorecard import Scorecard
+
+        return np.asarray(Scorecard.load(path).predict_proba(frame), dtype=float), str(path)
+    except (ImportError, SegkitError) as exc:  # a scorecard for another table: skip the column
+        return None, f"skipped: {exc}"
+
+
+def run_segmentation(data: pl.DataFrame | str | Path, out_dir: str | Path, *,
+                     id_column: str = schema.ID_COLUMN, features: Sequence[str] | None = None,
+                     k_min: int = 4, k_max: int = 8, bootstraps: int = 20,
+                     candidate_bootstraps: int = 8, seed: int = 42, held_out: float = 0.2,
+                     fit_rows: int = 40_000, n_init: int = 4, silhouette_rows: int = 10_000,
+                     tree_rows: int = 60_000, leaves: int | Sequence[int] | None = None,
+                     max_conditions: int = 3, indicators: bool = False, clip: float | None = 2.0,
+                     name: str | None = None, workers: int | None = None,
+                     progress: Progress | None = None) -> SegmentationResult:
+    """Segment ``data`` (a frame or a CSV/Parquet path) and write the run files to ``out_dir``.
+
+    Returns a :class:`SegmentationResult`; ``segments.json`` holds ``summary``:
+    ``k``, ``k_reason``, ``candidates`` (per k: silhouette, stability, min_jaccard,
+    cluster_jaccard, ari, inertia, score, chosen), ``stability`` (``cluster_jaccard`` and
+    ``rules_jaccard`` per segment id, ``cluster_ari``, ``rules_ari``, bootstraps),
+    ``fidelity``, ``fidelity_unrounded``, ``cost_ratio``, ``coverage``, ``default_share``,
+    ``rules`` (order, default, paths, leaf grid), ``segments`` (per segment: cluster, name,
+    rule, size), ``centroids`` (scaled and human units), ``transform`` (the fitted space),
+    ``profiles``, ``settings``, ``timings``.
+
+    ``workers`` (default: up to 4 cores) run refits side by side; BLAS and OpenMP are held to
+    one thread each meanwhile (see :func:`toolkit.clustering.parallel_map`).
+    """
+    with C.single_threaded():
+        return _run(data, out_dir, id_column=id_column, features=features, k_min=k_min,
+                    k_max=k_max, bootstraps=bootstraps, candidate_bootstraps=candidate_bootstraps,
+                    seed=seed, held_out=held_out, fit_rows=fit_rows, n_init=n_init,
+                    silhouette_rows=silhouette_rows, tree_rows=tree_rows, leaves=leaves,
+                    max_conditions=max_conditions, indicators=indicators, clip=clip, name=name,
+                    workers=workers or C.default_workers(), progress=progress)
+
+
+def _run(data, out_dir, *, id_column, features, k_min, k_max, bootstraps, candidate_bootstraps,
+         seed, held_out, fit_rows, n_init, silhouette_rows, tree_rows, leaves, max_conditions,
+         indicators, clip, name, workers, progress) -> SegmentationResult:
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    clock = [t0]
+
+    def lap(key: str) -> None:
+        now = time.perf_counter()
+        timings[key] = round(now - clock[0], 3)
+        clock[0] = now
+
+    candidate_bootstraps = min(candidate_bootstraps, bootstraps)
+    ks = list(range(k_min, k_max + 1)) if isinstance(k_min, int) and isinstance(k_max, int) else []
+    total = len(ks) * (candidate_bootstraps + 1) + 2 * bootstraps - candidate_bootstraps + 4
+    done = [0]
+
+    def step(stage: str, count: int = 1) -> None:
+        done[0] += count
+        if progress is not None:
+            progress(stage, min(done[0], total), total)
+
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise SegkitError(f"{out}: exists and is not a folder")
+    if progress is not None:
+        progress("Reading the customer table", 0, total)
+    frame = _load(data)
+    from toolkit.io import check_unique_ids, require_columns
+
+    require_columns(frame, [id_column], "id column")
+    check_unique_ids(frame, id_column)
+    feats = select_features(frame, features)
+    n = frame.height
+    _check_settings(n, k_min, k_max, bootstraps, candidate_bootstraps, held_out, max_conditions)
+    lap("load")
+
+    # 1-2. split, space
+    perm = np.random.default_rng([seed, 11]).permutation(n)
+    n_held = int(round(n * held_out))
+    held, train = np.sort(perm[:n_held]), np.sort(perm[n_held:])
+    frame_train, frame_held = frame[train], frame[held]
+    space = fit_space(frame_train, feats, indicators=indicators, clip=clip)
+    X = space.transform(frame).astype(np.float32)
+    X_train, X_held = X[train], X[held]
+    step("Fitting the clustering space")
+    lap("space")
+
+    # 3-4. candidates, choice, full bootstraps
+    cands = C.evaluate_candidates(X_train, ks, seed=seed, bootstraps=candidate_bootstraps,
+                                  n_init=n_init, fit_rows=fit_rows, silhouette_rows=silhouette_rows,
+                                  on_step=lambda: step("Scoring k candidates"), workers=workers)
+    best, reason = C.choose_k(cands)
+    best.chosen = True
+    k = best.k
+    lap("candidates")
+    labels = C.assign(X, best.centroids)
+    labels_train = labels[train]
+    C.bootstrap_stability(X_train, labels_train, k, bootstraps=bootstraps, seed=seed, n_init=n_init,
+                          fit_rows=fit_rows, start=best.boots.count, into=best.boots,
+                          on_step=lambda: step(f"Bootstrapping k={k}"), workers=workers)
+    lap("cluster_bootstraps")
+
+    # 5. distill (tree rows and validation rows come from the training customers only)
+    rng = np.random.default_rng([seed, 12])
+    order_train = rng.permutation(len(train))
+    n_tree = min(tree_rows, int(len(train) * 0.75))
+    tree_local = np.sort(order_train[:n_tree])
+    valid_local = np.sort(order_train[n_tree:n_tree + 20_000])
+    infos = D.column_infos(frame_train[tree_local], feats)
+    dist = D.distill(frame_train, labels_train, list(range(k)), features=feats, fit_rows=tree_local,
+                     valid_rows=valid_local if len(valid_local) else None, leaves=leaves,
+                     max_conditions=max_conditions, seed=seed, infos=infos, workers=workers)
+    rules = dist.rules
+    step("Distilling rules")
+    lap("distill")
+
+    # 6. measure on held-out customers
+    rule_labels = rules.assign(frame)
+    rl_held, cl_held = rule_labels[held], labels[held]
+    fidelity = D.fidelity(rl_held, cl_held)
+    cost_clusters = C.partition_cost(X_held.astype(np.float64), cl_held)
+    cost_rules = C.partition_cost(X_held.astype(np.float64), rl_held)
+    cost_ratio = cost_rules / cost_clusters if cost_clusters > 0 else float("nan")
+    explicit = np.isin(rl_held, rules.ordered)
+    coverage = float(explicit.mean()) if len(rl_held) else float("nan")
+    raw_rules = D.tree_rules(dist.model, feats, infos, max_conditions=max_conditions, rounded=False)
+    fidelity_raw = D.fidelity(raw_rules.assign(frame_held), cl_held)
+    rule_stab = _rule_stability(frame_train, X_train, best.boots, rule_labels[train], k, seed=seed,
+                                tree_rows=n_tree, leaves=dist.leaves, max_conditions=max_conditions,
+                                infos=infos, features=feats,
+                                on_step=lambda: step("Refitting rules on bootstraps"),
+                                workers=workers)
+    lap("rule_stability")
+
+    # 7. profiles and names (on the rule segments: what users get)
+    seg_col = "__segment"
+    probs, prob_source = _probabilities(out, frame)
+    cluster_str = pl.Series(seg_col, [str(c) for c in rule_labels])
+    prof_frame = frame.with_columns(cluster_str)
+    profiles = profile_segments(prof_frame, seg_col, probability=probs,
+                                order=[str(c) for c in rules.clusters])
+    rule_cols = {str(c): [b.column for p in rules.paths_of(c) for b in p.bounds] for c in rules.clusters}
+    names = name_segments(profiles, rule_cols)
+    cluster_names = {c: names.get(str(c), f"Segment {c + 1}") for c in rules.clusters}
+    missing_clusters = [c for c in range(k) if c not in rules.clusters]
+    for c in missing_clusters:
+        cluster_names[c] = f"Cluster {c + 1} (no rule)"
+    ids = _segment_ids(cluster_names)
+    for p in profiles:
+        c = int(p.id)
+        p.id, p.name = ids[c], cluster_names[c]
+    step("Profiling segments")
+    lap("profiles")
+
+    # 8. ruleset + files
+    from toolkit.io import fingerprint
+
+    data_fp = fingerprint(frame)
+    cluster_jac = best.boots.cluster_jaccard()
+    run_name = name or out.resolve().name or "segments"
+    ruleset = build_ruleset(rules, ids, cluster_names, profiles, name=run_name, run=str(out),
+                            data_fingerprint=data_fp, fidelity=fidelity, stability=rule_stab["ari"])
+    seg_ids = np.array([ids.get(int(c), "") for c in range(k)] + [ruleset.default.id], dtype=object)
+    seg_col_values = seg_ids[np.where(rule_labels < 0, k, rule_labels)]
+    applied = ruleset.apply(frame.select(feats)).get_column("segment").to_numpy()
+    ruleset_agreement = float(np.mean(applied == seg_col_values))
+    assignments = pl.DataFrame({
+        id_column: frame.get_column(id_column),
+        "cluster": pl.Series(labels.astype(np.int32) + 1),
+        "segment": pl.Series(list(seg_col_values), dtype=pl.String),
+    })
+    prof_by_id = {p.id: p for p in profiles}
+    segments = []
+    for c in rules.clusters:
+        sid = ids[c]
+        p = prof_by_id.get(sid)
+        segments.append({
+            "id": sid, "cluster": c + 1, "name": cluster_names[c],
+            "rule": rules.text(c) if c != rules.default else None,
+            "default": c == rules.default,
+            "paths": len(rules.paths_of(c)),
+            "size": p.size if p else 0, "share": _r(p.share) if p else 0.0,
+            "cluster_jaccard": _r(cluster_jac[c]), "rules_jaccard": _r(rule_stab["jaccard"][c]),
+        })
+    centroids_human = space.centroids_to_human(best.centroids)
+    summary = {
+        "format": FORMAT,
+        "k": k,
+        "k_reason": reason,
+        "candidates": [c.to_dict() for c in cands],
+        "stability": {
+            "bootstraps": best.boots.count,
+            "cluster_jaccard": {ids[c]: _r(cluster_jac[c]) for c in range(k)},
+            "cluster_ari": _r(best.boots.mean_ari()),
+            "rules_jaccard": {ids[c]: _r(rule_stab["jaccard"][c]) for c in range(k)},
+            "rules_ari": _r(rule_stab["ari"]),
+            "thresholds": {"stable": C.STABLE, "highly_stable": C.HIGHLY_STABLE},
+        },
+        "fidelity": _r(fidelity),
+        "fidelity_unrounded": _r(fidelity_raw),
+        "cost_ratio": _r(cost_ratio),
+        "coverage": _r(coverage),
+        "default_share": _r(1 - coverage),
+        "held_out_rows": int(len(held)),
+        "ruleset_agreement": _r(ruleset_agreement, 6),
+        "segments": segments,
+        "clusters_without_rule": [c + 1 for c in missing_clusters],
+        "rules": {
+            "order": [ids[c] for c in rules.clusters],
+            "default": ids.get(rules.default) if rules.default is not None else None,
+            "max_conditions": rules.max_conditions,
+            "unordered_max_conditions": rules.settings.get("unordered_max_conditions"),
+            "tree_leaves": rules.leaves,
+            "leaf_budget": dist.leaves,
+            "leaf_grid": dist.grid,
+            "paths": [{**p.to_dict(), "cluster": p.cluster + 1, "segment": ids[p.cluster]}
+                      for p in rules.paths],
+        },
+        "centroids": [
+            {"cluster": c + 1, "segment": ids[c], "scaled": [round(float(v), 4) for v in best.centroids[c]],
+             "human": {kk: _r(v) for kk, v in centroids_human[c].items()}}
+            for c in range(k)],
+        "transform": space.to_dict(),
+        "profiles": [p.to_dict() for p in profiles],
+        "probabilities": prob_source,
+        "settings": {
+            "id_column": id_column, "features": feats, "k_min": k_min, "k_max": k_max,
+            "bootstraps": bootstraps, "candidate_bootstraps": candidate_bootstraps, "seed": seed,
+            "held_out": held_out, "fit_rows": fit_rows, "n_init": n_init,
+            "silhouette_rows": silhouette_rows, "tree_rows": n_tree, "leaves": leaves,
+            "max_conditions": max_conditions, "indicators": indicators, "clip": clip,
+            "rows": n, "data_fingerprint": data_fp, "workers": workers,
+        },
+        "timings": timings,
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"yaml": out / SEGMENTS_YAML, "json": out / SEGMENTS_JSON, "assignments": out / ASSIGNMENTS}
+    ruleset.save(paths["yaml"])
+    buf = assignments.write_parquet  # written atomically through a temporary file
+    import io as _io
+
+    sink = _io.BytesIO()
+    buf(sink)
+    atomic_write_bytes(paths["assignments"], sink.getvalue())
+    lap("write")
+    timings["total"] = round(time.perf_counter() - t0, 3)
+    atomic_write_text(paths["json"], json.dumps(summary, indent=2, default=_json_default) + "\n")
+    step("Writing files", count=total)
+    return SegmentationResult(summary, ruleset, assignments, space, rules, paths)
+
+
+def _json_default(value):
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return None if not math.isfinite(float(value)) else float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _describe(profile: SegmentProfile | None, default: bool) -> str:
+    if profile is None:
+        return ""
+    parts = [d.text for d in profile.differences[:2]]
+    text = "; ".join(parts)
+    return ("Everyone the rules above do not match. " if default else "") + text
+
+
+def build_ruleset(rules: D.SegmentRules, ids: dict[int, str], names: dict[int, str],
+                  profiles: Sequence[SegmentProfile] = (), *, name: str = "segments",
+                  run: str | None = None, data_fingerprint: str | None = None,
+                  fidelity: float | None = None, stability: float | None = None):
+    """The distilled rules as a :class:`toolkit.ruleset.Ruleset` (ordered; the default segment
+    is the cluster every other rule leaves over, described as "everyone else")."""
+    from toolkit.ruleset import DefaultSegment, Provenance, Ruleset, Segment, slugify
+
+    by_id = {p.id: p for p in profiles}
+    segs = [Segment(id=ids[c], name=names[c], description=_describe(by_id.get(ids[c]), False),
+                    rule=rules.text(c) or "false") for c in rules.ordered]
+    if rules.default is not None:
+        c = rules.default
+        default = DefaultSegment(id=ids[c], name=names[c],
+                                 description=_describe(by_id.get(ids[c]), True))
+    else:
+        used = {s.id for s in segs}
+        did = "others" if "others" not in used else slugify("others unassigned")
+        default = DefaultSegment(id=did, name="Others", description="Customers no rule matches")
+    prov = Provenance(source="distilled", run=run, data_fingerprint=data_fingerprint,
+                      fidelity=_r(fidelity), stability=_r(stability), created=Provenance.now())
+    return Ruleset(name=slugify(name) if name else "segments", segments=segs, default=default,
+                   description="Customer segments distilled from k-means clusters by segkit "
+                               "(first matching rule wins)", provenance=prov)
+
+
+def segments_table(summary: dict):
+    """A rich table of a run's segments (segment, name, size, share, Jaccard, rule)."""
+    from rich.table import Table
+
+    stab = summary.get("stability", {})
+    title = (f"{summary.get('k')} segments: fidelity {summary.get('fidelity', 0):.3f}, "
+             f"cost ratio {summary.get('cost_ratio', 0):.3f}, rules ARI "
+             f"{(stab.get('rules_ari') or 0):.3f} ({stab.get('bootstraps')} bootstraps)")
+    table = Table(title=title, show_lines=False)
+    for col, just in (("segment", "left"), ("name", "left"), ("size", "right"), ("share", "right"),
+                      ("Jaccard", "right"), ("rules J.", "right"), ("rule", "left")):
+        table.add_column(col, justify=just, overflow="fold")
+    for s in summary.get("segments", []):
+        rule = s["rule"] if s.get("rule") else "[dim](everyone else)[/]"
+        table.add_row(s["id"], s["name"], f"{s['size']:,}", f"{s['share']:.1%}",
+                      f"{s['cluster_jaccard']:.2f}" if s.get("cluster_jaccard") is not None else "-",
+                      f"{s['rules_jaccard']:.2f}" if s.get("rules_jaccard") is not None else "-",
+                      rule)
+    return table
