@@ -37,7 +37,8 @@ def _coerce_numeric(frame: pl.DataFrame, numeric: list[str]) -> tuple[pl.DataFra
                      .then(pl.format("{}={} is not a number (scored as missing)", pl.lit(name), raw)))
     if not casts:
         return frame, None
-    note = pl.concat_str(notes, separator="; ", ignore_nulls=True)
+    joined = pl.concat_str(notes, separator="; ", ignore_nulls=True)
+    note = pl.when(joined != "").then(joined)  # null when the row had nothing to report
     frame = frame.with_columns(note.alias(NOTE_COLUMN)).with_columns(casts)
     return frame, pl.col(NOTE_COLUMN)
 
@@ -58,6 +59,17 @@ def score_frame(scorecard, frame: pl.DataFrame, *, top_reasons: int = 3,
     else:
         scored = scored.with_columns(pl.lit(None, dtype=pl.Utf8).alias(NOTE_COLUMN))
     return scored
+
+
+def count_rows(path: str | Path) -> int | None:
+    """Rows in a Parquet file from its footer (free); None for CSV, which would need a scan."""
+    p = Path(path)
+    try:
+        if p.exists() and io.table_format(p) == "parquet":
+            return pq.ParquetFile(p).metadata.num_rows
+    except (DataError, pa.ArrowInvalid, OSError):
+        return None
+    return None
 
 
 def iter_batches(path: str | Path, batch_rows: int = DEFAULT_BATCH_ROWS) -> Iterator[pl.DataFrame]:

@@ -16,7 +16,7 @@ console = Console(log_path=False)
 
 def _progress() -> Progress:
     return Progress(SpinnerColumn(), TextColumn("[progress.description]{task.description}"),
-                    BarColumn(), TextColumn("{task.completed:,.0f}/{task.total:,.0f}"),
+                    BarColumn(), TextColumn("{task.completed:,.0f} rows"),
                     TimeElapsedColumn(), console=console, transient=False)
 
 
@@ -83,16 +83,16 @@ def score_command(
 ) -> None:
     """Score customers: id, purchase_probability, will_purchase, top 3 reasons (and segment)."""
     from toolkit.runs import load_ruleset_if_any, load_scorecard
-    from toolkit.scoring import score_file
+    from toolkit.scoring import count_rows, score_file
 
     scorecard = load_scorecard(run)
     ruleset = load_ruleset_if_any(run)
     started = time.perf_counter()
     with _progress() as progress:
-        task = progress.add_task("Scoring", total=None)
+        task = progress.add_task("Scoring", total=count_rows(data))
         rows = score_file(scorecard, data, out, ruleset=ruleset, batch_rows=batch_rows,
                           on_batch=lambda n: progress.advance(task, n))
-        progress.update(task, total=rows)
+        progress.update(task, total=rows, completed=rows)
     seconds = time.perf_counter() - started
     console.print(f"Scored {rows:,} customers in {seconds:.1f} s -> [bold]{out}[/]")
 
