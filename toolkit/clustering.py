@@ -212,8 +212,14 @@ def parallel_map(fn, items: list, workers: int = 1) -> list:
         return [fn(x) for x in items]
     from concurrent.futures import ThreadPoolExecutor
 
+    def limited(x):
+        # OpenMP's thread count is per calling thread: limit it in every worker too, which
+        # also keeps results identical to a serial run (same reduction order)
+        with single_threaded():
+            return fn(x)
+
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(fn, items))
+        return list(pool.map(limited, items))
 
 
 def single_threaded():

@@ -40,6 +40,7 @@ missing where training data had no missing values) falls to the default segment.
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 from dataclasses import dataclass, field
 from typing import Literal, Sequence
 
@@ -55,12 +56,13 @@ MissingMode = Literal["exclude", "include", "only"]
 
 # --------------------------------------------------------------------------- rounding
 def round_sig(value: float, digits: int = 2) -> float:
-    """``value`` to ``digits`` significant digits (0 stays 0)."""
+    """``value`` to ``digits`` significant digits, halves rounded away from zero
+    (0.0345 -> 0.035, as people round; 0 stays 0)."""
     if value == 0 or not math.isfinite(value):
         return value
-    exponent = math.floor(math.log10(abs(value)))
-    factor = 10 ** (digits - 1 - exponent)
-    return round(value * factor) / factor
+    d = Decimal(repr(float(value)))
+    exponent = d.adjusted() - digits + 1
+    return float(d.quantize(Decimal(1).scaleb(exponent), rounding=ROUND_HALF_UP))
 
 
 def _clean(value: float) -> float | int:
@@ -77,7 +79,7 @@ def round_cut(threshold: float, *, whole: bool, integer_valued: bool, digits: in
     ``integer_valued``: every training value is a whole number, so ``floor(t) + 1`` is exact.
     """
     if whole:
-        c = math.floor(threshold) + 1 if integer_valued else round(threshold)
+        c = math.floor(threshold) + 1 if integer_valued else math.floor(threshold + 0.5)
         if abs(c) >= 10 ** digits:
             c = round_sig(c, digits)
         return int(c)

@@ -437,22 +437,45 @@ def build_ruleset(rules: D.SegmentRules, ids: dict[int, str], names: dict[int, s
                                "(first matching rule wins)", provenance=prov)
 
 
-def segments_table(summary: dict):
-    """A rich table of a run's segments (segment, name, size, share, Jaccard, rule)."""
+def segments_table(summary: dict, *, rules: bool = True):
+    """A rich table of a run's segments (segment, name, size, share, Jaccard, rule).
+
+    ``rules=False`` leaves the rule column out (narrow terminals print the rules below).
+    """
     from rich.table import Table
 
     stab = summary.get("stability", {})
     title = (f"{summary.get('k')} segments: fidelity {summary.get('fidelity', 0):.3f}, "
              f"cost ratio {summary.get('cost_ratio', 0):.3f}, rules ARI "
              f"{(stab.get('rules_ari') or 0):.3f} ({stab.get('bootstraps')} bootstraps)")
-    table = Table(title=title, show_lines=False)
-    for col, just in (("segment", "left"), ("name", "left"), ("size", "right"), ("share", "right"),
-                      ("Jaccard", "right"), ("rules J.", "right"), ("rule", "left")):
-        table.add_column(col, justify=just, overflow="fold")
+    table = Table(title=title, show_lines=True, expand=False)
+    table.add_column("segment", overflow="fold", max_width=26)
+    table.add_column("name", overflow="fold", max_width=22)
+    table.add_column("size", justify="right", no_wrap=True)
+    table.add_column("share", justify="right", no_wrap=True)
+    table.add_column("Jaccard", justify="right", no_wrap=True)
+    table.add_column("rules J.", justify="right", no_wrap=True)
+    if rules:
+        table.add_column("rule", overflow="fold", min_width=30, ratio=1)
     for s in summary.get("segments", []):
-        rule = s["rule"] if s.get("rule") else "[dim](everyone else)[/]"
-        table.add_row(s["id"], s["name"], f"{s['size']:,}", f"{s['share']:.1%}",
-                      f"{s['cluster_jaccard']:.2f}" if s.get("cluster_jaccard") is not None else "-",
-                      f"{s['rules_jaccard']:.2f}" if s.get("rules_jaccard") is not None else "-",
-                      rule)
+        rule = s.get("rule")
+        # one OR-ed path per line: easier to read than one long line
+        text = _rule_lines(rule) if rule else "[dim](everyone else)[/]"
+        cells = [s["id"], s["name"], f"{s['size']:,}", f"{s['share']:.1%}",
+                 f"{s['cluster_jaccard']:.2f}" if s.get("cluster_jaccard") is not None else "-",
+                 f"{s['rules_jaccard']:.2f}" if s.get("rules_jaccard") is not None else "-"]
+        table.add_row(*(cells + [text] if rules else cells))
     return table
+
+
+def _rule_lines(rule: str) -> str:
+    """The rule with each top-level ``or`` branch on its own line (display only)."""
+    from rich.markup import escape
+
+    from toolkit.rules import format_rule, parse
+    from toolkit.rules.nodes import Or
+
+    node = parse(rule)
+    if isinstance(node, Or):
+        return escape("\nor ".join(format_rule(n) for n in node.operands))
+    return escape(rule)

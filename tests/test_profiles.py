@@ -1,0 +1,110 @@
+"""Segment profiles for any segment column, and the automatic names."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import polars as pl
+import pytest
+
+from toolkit.errors import DataError
+from toolkit.profiles import FeatureDifference, SegmentProfile, name_segments, profile_segments, suggest_name
+
+
+def _frame() -> pl.DataFrame:
+    rng = np.random.default_rng(0)
+    n_a, n_b = 300, 700
+    return pl.DataFrame({
+        "customer_id": np.arange(n_a + n_b),
+        "segment": ["vip"] * n_a + ["rest"] * n_b,
+        "orders_90d": np.concatenate([rng.poisson(6, n_a), rng.poisson(1, n_b)]),
+        "days_since_last_purchase": np.concatenate([rng.integers(0, 20, n_a), rng.integers(20, 300, n_b)]),
+        "cart_add_rate": np.concatenate([rng.uniform(0.1, 0.2, n_a), rng.uniform(0.1, 0.2, n_b)]),
+        "email_opens_30d": pl.Series([None] * 100 + list(range(n_a + n_b - 100)), dtype=pl.Int64),
+        "device_type": ["mobile"] * n_a + ["desktop"] * (n_b // 2) + ["mobile"] * (n_b - n_b // 2),
+        "loyalty_tier": [None] * 10 + ["gold"] * (n_a - 10) + ["none"] * n_b,
+        "purchased_next_30d": np.concatenate([np.ones(n_a // 2), np.zeros(n_a - n_a // 2),
+                                              np.zeros(n_b - 70), np.ones(70)]).astype(np.int8),
+        "p": np.concatenate([np.full(n_a, 0.6), np.full(n_b, 0.1)]),
+    })
+
+
+def test_sizes_rates_probabilities_and_differences():
+    f = _frame()
+    profiles = profile_segments(f, "segment", probability="p")
+    by = {p.id: p for p in profiles}
+    assert [p.id for p in profiles] == ["rest", "vip"]  # by size
+    vip = by["vip"]
+    assert vip.size == 300 and vip.share == pytest.approx(0.3)
+    assert vip.purchase_rate == pytest.approx(0.5) and by["rest"].purchase_rate == pytest.approx(0.1)
+    assert vip.mean_probability == pytest.approx(0.6)
+    top = vip.differences[0]
+    assert top.feature in ("orders_90d", "days_since_last_purchase")
+    orders = next(d for d in vip.differences if d.feature == "orders_90d")
+    assert orders.smd > 1.5
+    assert orders.median == pytest.approx(float(np.median(f.filter(pl.col("segment") == "vip")["orders_90d"])))
+    assert orders.text.startswith("orders_90d median ") and " vs " in orders.text
+    recency = next(d for d in vip.differences if d.feature == "days_since_last_purchase")
+    assert recency.smd < -1.5
+    # a rate that does not differ ranks last
+    rate = next(d for d in vip.differences if d.feature == "cart_add_rate")
+    assert abs(rate.smd) < 0.3 and vip.differences.index(rate) >= 2
+
+
+def test_smd_is_segment_vs_rest_on_log_scale():
+    f = _frame()
+    vip = next(p for p in profile_segments(f, "segment") if p.id == "vip")
+    d = next(d for d in vip.differences if d.feature == "orders_90d")
+    x = np.log1p(f["orders_90d"].to_numpy().astype(float))
+    a, b = x[:300], x[300:]
+    expected = (a.mean() - b.mean()) / math.sqrt((a.var() + b.var()) / 2)
+    assert d.smd == pytest.approx(expected)
+
+
+def test_profile_mix_and_missing():
+    f = _frame()
+    vip = next(p for p in profile_segments(f, "segment") if p.id == "vip")
+    device = {m["value"]: m for m in vip.mix["device_type"]}
+    assert device["mobile"]["share"] == 1.0
+    assert device["mobile"]["lift"] == pytest.approx(1 / 0.65, rel=1e-3)
+    tiers = {m["value"]: m["share"] for m in vip.mix["loyalty_tier"]}
+    assert tiers["(missing)"] == pytest.approx(10 / 300, abs=1e-4)  # stored rounded to 4 digits
+    assert vip.missing["email_opens_30d"]["share"] == pytest.approx(100 / 300, abs=1e-4)
+    d = vip.to_dict(top=2)
+    assert len(d["differences"]) == 2 and d["name"] is None
+
+
+def test_any_segment_column_even_with_nulls_and_no_target():
+    f = _frame().drop("purchased_next_30d").with_columns(
+        pl.when(pl.col("customer_id") < 5).then(None).otherwise(pl.col("segment")).alias("seg"))
+    profiles = profile_segments(f, "seg", order=["vip", "rest"])
+    assert [p.id for p in profiles][:2] == ["vip", "rest"] and profiles[2].id == "(missing)"
+    assert all(p.purchase_rate is None and p.mean_probability is None for p in profiles)
+    with pytest.raises(DataError, match="segment column"):
+        profile_segments(f, "nope")
+
+
+def _p(pid, size, diffs):
+    return SegmentProfile(pid, size, 0.1, differences=[
+        FeatureDifference(name, smd, med, 1.0, None, None, "") for name, smd, med in diffs])
+
+
+def test_names_describe_and_are_unique():
+    recent_frequent = _p("a", 500, [("days_since_last_purchase", -2.0, 5), ("orders_365d", 2.5, 12)])
+    assert suggest_name(recent_frequent) == "Recent frequent buyers"
+    lapsed_bargain = _p("b", 400, [("discount_order_share", 2.0, 0.8), ("days_since_last_purchase", 1.5, 300),
+                                   ("orders_365d", 0.2, 2)])
+    assert suggest_name(lapsed_bargain) == "Lapsed bargain hunters"
+    lapsed = _p("c", 300, [("sessions_30d", -3.0, 0), ("days_since_last_purchase", 2.0, 400),
+                           ("orders_365d", -1.0, 0)])
+    assert suggest_name(lapsed) == "Lapsed inactive customers"
+    # two segments that read alike get distinct names
+    twin = _p("d", 200, [("days_since_last_purchase", -1.9, 6), ("orders_365d", 2.4, 11),
+                         ("email_opens_30d", 1.2, 9)])
+    names = name_segments([recent_frequent, twin, lapsed_bargain, lapsed])
+    assert names["a"] == "Recent frequent buyers"
+    assert len(set(n.lower() for n in names.values())) == 4
+    assert names["d"].startswith("Recent frequent") and names["d"] != names["a"]
+    # no difference at all: still a name
+    assert suggest_name(_p("e", 10, [])) == "Typical customers"
