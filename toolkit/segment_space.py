@@ -16,7 +16,13 @@ measures squared Euclidean distance, so every column is brought to a comparable,
    right-skewed (skewness > 1), decided once on the training sample and stored;
 3. robust scaling: ``(x - median) / IQR`` with median and IQR of the transformed training
    values; when the IQR is 0 (a column that is mostly 0) the standard deviation is used, and
-   1 when that is 0 too.
+   1 when that is 0 too;
+4. winsorising at +-``clip`` (2) scaled units (about +-2.7 standard deviations for normal
+   data). Zero-inflated columns otherwise dominate the squared distances: a customer with no
+   session has ``avg_session_duration`` 0, which after log1p is 7.7 IQRs below the median,
+   so "had a session or not" outweighed every other column. Measured on the 180K sample (k=6,
+   agreement with the generator's latent types, ARI): no clip 0.61, clip 3 0.82, clip 2 0.86
+   in a first test and 0.95 in the full workflow; bootstrap stability stays >= 0.99.
 
 Missing indicators are computed for columns with missing values but are NOT part of the
 clustering space by default (``indicators=False``). In the customer table the missing fields
