@@ -108,3 +108,27 @@ def test_names_describe_and_are_unique():
     assert names["d"].startswith("Recent frequent") and names["d"] != names["a"]
     # no difference at all: still a name
     assert suggest_name(_p("e", 10, [])) == "Typical customers"
+
+
+def test_unknown_columns_get_generic_names():
+    a = _p("a", 10, [("visits", 2.0, 5), ("score", 1.0, 1)])
+    b = _p("b", 9, [("visits", 1.9, 5), ("score", -1.0, 1)])
+    names = name_segments([a, b])
+    assert names == {"a": "High visits customers", "b": "High visits low score customers"}
+
+
+def test_profiles_of_a_hand_written_ruleset():
+    from pathlib import Path
+
+    from toolkit.generate import generate
+    from toolkit.ruleset import Ruleset
+
+    rules = Ruleset.load(Path(__file__).resolve().parents[1] / "rulesets" / "rfm_classic.yaml")
+    customers, _ = generate(2000, 5)
+    segmented = rules.apply(customers)
+    profiles = profile_segments(segmented, "segment", order=rules.ids, names=rules.names)
+    assert sum(p.size for p in profiles) == 2000
+    assert {p.id for p in profiles} <= set(rules.ids)
+    assert all(p.name == rules.names[p.id] for p in profiles)
+    assert all(p.purchase_rate is not None and p.differences for p in profiles)
+    assert "country" in profiles[0].mix and "loyalty_tier" in profiles[0].mix

@@ -129,6 +129,10 @@ def test_user_errors(sample, tmp_path):
         run_segmentation(customers, tmp_path, k_min=5, k_max=3)
     with pytest.raises(DataError, match="customer_id"):  # duplicated ids
         run_segmentation(pl.concat([customers, customers.head(3)]), tmp_path)
+    flat = customers.with_columns(pl.lit(1).alias("orders_90d"),
+                                  (pl.col("orders_365d") > 3).cast(pl.Int64).alias("orders_365d"))
+    with pytest.raises(DataError, match="distinct"):
+        run_segmentation(flat, tmp_path, features=["orders_90d", "orders_365d"], k_max=5)
     assert not (tmp_path / "segments.json").exists()
 
 

@@ -292,7 +292,13 @@ def suggest_name(profile: SegmentProfile, rule_columns: Sequence[str] = (),
     n_adj = 1 if noun in NOUNS.values() else 2
     chosen, spare = facets[:n_adj], facets[n_adj:]
     if not chosen and noun in ("buyers", "customers"):
-        chosen = [(0.0, -1, "typical")]
+        # columns the vocabulary does not know (custom tables): name after the strongest
+        # difference, e.g. "High visits customers"; nothing stands out: "Typical customers"
+        generic = [d for d in sorted(diffs, key=lambda d: -abs(d.smd) * (1.5 if d.feature in boost else 1.0))
+                   if abs(d.smd) >= 0.35]
+        words = [f"{'high' if d.smd > 0 else 'low'} {d.feature.replace('_', ' ')}" for d in generic]
+        chosen = [(0.0, -1, words[0])] if words else [(0.0, -1, "typical")]
+        spare = [(0.0, i, w) for i, w in enumerate(words[1:])]
 
     def render(items) -> str:
         words = [w for _, _, w in sorted(items, key=lambda t: t[1])] + [noun]

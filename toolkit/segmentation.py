@@ -226,6 +226,11 @@ def _run(data, out_dir, *, id_column, features, k_min, k_max, bootstraps, candid
     space = fit_space(frame_train, feats, indicators=indicators, clip=clip)
     X = space.transform(frame).astype(np.float32)
     X_train, X_held = X[train], X[held]
+    distinct = pl.from_numpy(X_train).hash_rows(seed=0).n_unique()
+    if distinct < max(ks) * 2:
+        raise DataError(f"the segmentation columns take only {distinct:,} distinct combinations of "
+                        f"values in the training customers, too few for up to {max(ks)} segments; "
+                        "lower --k-max or cluster on more columns (--features)")
     step("Fitting the clustering space")
     lap("space")
 
