@@ -32,6 +32,9 @@ customers ("has no email consent" clusters), which is a data-availability fact r
 behaviour and is better shown in the profiles. Imputing the median places those customers at
 typical engagement on that channel, so their segment is decided by the other columns.
 ``indicators=True`` adds them (weight 1 each) for tables where missingness itself matters.
+Measured on the 180K sample (about 8 % missing per marketing field): with indicators the run
+chooses the same k = 6 and agrees with the generator's latent types at ARI 0.948 vs 0.947
+without, so they add six dimensions and no information here.
 
 The fitted transform is plain data (:class:`SegmentSpace` to/from dict), stored in
 ``segments.json``, and runs as Polars expressions, so it can be re-applied anywhere.
