@@ -810,14 +810,15 @@ class _Report:
         segs = {s["id"]: s for s in seg.get("segments") or []}
         stab = (seg.get("stability") or {}).get("cluster_jaccard") or {}
         rs = self.art.ruleset
-        ruleset_segs = {s.id: s for s in rs.segments} if rs is not None else {}
+        # the ruleset (segments.yaml) wins over segments.json for rule, name and campaign:
+        # analysts edit the YAML after the run
+        ruleset_segs = {s.id: s for s in [*rs.segments, rs.default]} if rs is not None else {}
         for p in self.profiles:
             s = segs.get(p["id"], {})
-            rule = s.get("rule")
-            rule_text = f"`{rule}`" if rule else "everyone the rules above do not match (default segment)"
             rs_seg = ruleset_segs.get(p["id"])
-            if rs_seg is not None:
-                rule_text = f"`{rs_seg.rule}`"
+            rule = getattr(rs_seg, "rule", None) if rs_seg is not None else s.get("rule")
+            rule_text = f"`{rule}`" if rule else "everyone the rules above do not match (default segment)"
+            name = rs_seg.name if rs_seg is not None else (p.get("name") or p["id"])
             campaign = rs_seg.campaign if rs_seg is not None and rs_seg.campaign else None
             if campaign:
                 camp_text, why = campaign, "from the ruleset's campaign field"
@@ -829,7 +830,7 @@ class _Report:
                 top = max(items, key=lambda it: it.get("lift") or 0, default=None)
                 if top and (top.get("lift") or 0) >= 1.3 and top.get("value") != "(missing)":
                     mix.append(f"{fieldname} {top['value']} {pct(top['share'], 0)} (x{top['lift']:.1f})")
-            self.add(f"### {p.get('name') or p['id']} (`{p['id']}`)", "",
+            self.add(f"### {name} (`{p['id']}`)", "",
                      f"- **Rule**: {rule_text}",
                      f"- **Size**: {fmt(p.get('size'))} customers ({pct(p.get('share'))})",
                      f"- **Purchase rate**: {pct(p.get('purchase_rate'))} (overall {pct(base)}); "
