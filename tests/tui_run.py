@@ -1,0 +1,75 @@
+"""A small, deterministic run folder for the TUI tests, built once per test process.
+
+3,000 generated customers, an EBM with one bag and two interactions, a segmentation with
+few bootstraps, scores; timestamps and paths in the ruleset are fixed so screenshots of
+the TUI are identical from one test session to the next. Tests get a private copy
+(:func:`copy_run`) because they edit and save files in it.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import tempfile
+from pathlib import Path
+
+ROWS = 3000
+SEED = 7
+CREATED = "2025-01-31T12:00:00+00:00"
+
+
+@functools.lru_cache(maxsize=1)
+def build_run() -> Path:
+    """Path of the shared (read-only by convention) test run."""
+    from toolkit.generate import generate
+    from toolkit.ruleset import Ruleset
+    from toolkit.schema import ID_COLUMN, TARGET_COLUMN
+    from toolkit.scoring import score_file
+    from toolkit.segmentation import run_segmentation
+    from toolkit.train import TrainConfig, save_run, train
+
+    run = Path(tempfile.mkdtemp(prefix="segkit-tui-")) / "demo"
+    run.mkdir(parents=True)
+    frame, truth = generate(ROWS, SEED)
+    frame.write_parquet(run / "data.parquet")
+    result = train(frame, TrainConfig(target=TARGET_COLUMN, id_column=ID_COLUMN, seed=SEED,
+                                      outer_bags=1, interactions=2, n_jobs=1), truth=truth)
+    save_run(result, run)
+    run_segmentation(run / "data.parquet", run, seed=SEED, k_min=3, k_max=5, bootstraps=3,
+                     candidate_bootstraps=2, n_init=2, fit_rows=ROWS, silhouette_rows=1500,
+                     tree_rows=2000)
+    ruleset = Ruleset.load(run / "segments.yaml")
+    ruleset.provenance.created = CREATED
+    ruleset.provenance.run = "demo"
+    ruleset.save(run / "segments.yaml")
+    score_file(result.scorecard, run / "data.parquet", run / "scores.parquet", ruleset=ruleset)
+    return run
+
+
+def copy_run(dest: Path) -> Path:
+    """A private copy of the test run at ``dest`` (a folder that does not exist yet)."""
+    shutil.copytree(build_run(), dest)
+    return dest
+
+
+async def settle(app, pilot, rounds: int = 20) -> None:
+    """Wait until no worker runs and the Rules editor has no check in flight."""
+    from textual.worker import WorkerCancelled, WorkerState
+
+    for _ in range(rounds):
+        try:
+            await app.workers.wait_for_complete()
+        except WorkerCancelled:  # an exclusive worker replaced by a newer one
+            pass
+        await pilot.pause()
+        busy = [w for w in app.workers if w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
+        rules = app.query("RulesPane")
+        checking = bool(rules) and (rules.first()._check_running or rules.first()._check_pending)
+        if not busy and not checking:
+            return
+    raise AssertionError("the app did not settle")
+
+
+def screen_text(app) -> str:
+    """The visible screen as plain text (for assertions on what the user reads)."""
+    return "\n".join("".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips())

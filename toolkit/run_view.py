@@ -1,0 +1,534 @@
+"""A run folder read for an interactive view: aggregates first, customer rows on demand, in pages.
+
+Why a module: the TUI (and any other viewer) must show a 180K-customer run within a couple
+of seconds and never hold 180K rows in a widget. :class:`RunView` therefore offers
+
+* cheap reads first: ``metrics.json``, ``segments.json``, the ruleset, and
+  :meth:`RunView.segment_rows` computed from the few columns the rules and the target need
+  (a projection of the Parquet file, not the whole table);
+* the full customer table joined with its scores (:meth:`RunView.frame`), loaded once and
+  cached, for samples (:meth:`RunView.page`), profiles and customer look-ups;
+* small derived views: :func:`bar_checks` (headline metrics against the acceptance bars),
+  :func:`model_rows` (the model and its baselines), :meth:`RunView.explain_customer`.
+
+Segment membership always comes from the ruleset (``segments.yaml``) applied to the data,
+so an edited ruleset shows its own segments; a run without a ruleset falls back to the
+``segment`` column of ``scores.parquet`` when there is one. Nothing here computes a metric
+of its own: probabilities come from ``scores.parquet`` (or the scorecard), profiles from
+:mod:`toolkit.profiles`, assignment from :class:`toolkit.ruleset.Ruleset`.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import polars as pl
+
+from toolkit import runs, schema
+from toolkit.errors import DataError, SegkitError
+
+SCORES = "scores.parquet"
+ASSIGNMENTS = "assignments.parquet"
+PROBABILITY = "purchase_probability"
+DECISION = "will_purchase"
+SEGMENT = "segment"
+CLUSTER = "__cluster"
+SORT_KEYS = ("position", "name", "size", "share", "purchase_rate", "mean_probability")
+
+
+@dataclass
+class SegmentRow:
+    """One line of the segments overview."""
+
+    id: str
+    name: str
+    position: int | None          # 1-based evaluation order; None for the default segment
+    size: int
+    share: float
+    purchase_rate: float | None   # actual rate of the target column (None without it)
+    mean_probability: float | None
+    rule: str                     # the rule on one line ("(everyone else)" for the default)
+
+    @property
+    def is_default(self) -> bool:
+        return self.position is None
+
+
+@dataclass
+class Page:
+    """A slice of a segment's customers: ``rows`` start at ``offset`` out of ``total``."""
+
+    rows: pl.DataFrame
+    offset: int
+    total: int
+    limit: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.limit)) if self.limit else 1
+
+    @property
+    def number(self) -> int:
+        """1-based page number."""
+        return self.offset // self.limit + 1 if self.limit else 1
+
+
+@dataclass
+class TermContribution:
+    term: str
+    values: str       # "orders_90d = 3" or "a = 1 & b = x"
+    score: float      # log-odds added to the intercept
+
+
+@dataclass
+class CustomerExplanation:
+    """Why the scorecard gives one customer their probability."""
+
+    id: str
+    probability: float
+    decision: bool
+    threshold: float
+    intercept: float
+    segment: str | None
+    segment_name: str | None
+    contributions: list[TermContribution] = field(default_factory=list)  # largest first
+    reasons: list[str] = field(default_factory=list)
+    actual: int | None = None
+
+    @property
+    def up(self) -> list[TermContribution]:
+        """Terms raising the probability, strongest first."""
+        return [c for c in self.contributions if c.score > 0]
+
+    @property
+    def down(self) -> list[TermContribution]:
+        """Terms lowering the probability, strongest first."""
+        return sorted((c for c in self.contributions if c.score < 0), key=lambda c: c.score)
+
+
+@dataclass
+class BarCheck:
+    metric: str
+    value: float | None
+    bar: float
+    passed: bool
+
+
+def one_line(text: str) -> str:
+    """A rule (or any text) with its whitespace collapsed to single spaces."""
+    return " ".join(str(text).split())
+
+
+def bar_checks(metrics: dict | None) -> list[BarCheck]:
+    """The test metrics against the acceptance bars of :data:`toolkit.summary.BARS`."""
+    from toolkit.summary import BARS
+
+    test = (metrics or {}).get("test") or {}
+    out = []
+    for key, bar in BARS.items():
+        value = test.get(key)
+        out.append(BarCheck(key, value, bar, value is not None and value >= bar))
+    return out
+
+
+METRIC_KEYS = ("roc_auc", "pr_auc", "f1", "precision", "recall", "brier")
+
+
+def model_rows(metrics: dict | None) -> list[tuple[str, dict]]:
+    """(label, metrics) for the EBM then each baseline, as metrics.json holds them."""
+    if not metrics:
+        return []
+    rows = [("EBM (segkit)", metrics.get("test") or {})]
+    for name, m in (metrics.get("baselines") or {}).items():
+        rows.append((name.replace("_", " "), m or {}))
+    return rows
+
+
+def sort_segment_rows(rows: Sequence[SegmentRow], key: str = "position",
+                      descending: bool = False) -> list[SegmentRow]:
+    """Rows sorted by one of :data:`SORT_KEYS`; missing values (and the default's position) last."""
+    if key not in SORT_KEYS:
+        raise SegkitError(f"cannot sort segments by {key!r}; choose one of {', '.join(SORT_KEYS)}")
+
+    def value(r: SegmentRow):
+        v = getattr(r, key)
+        return v.lower() if isinstance(v, str) else v
+
+    present = [r for r in rows if value(r) is not None]
+    absent = [r for r in rows if value(r) is None]
+    return sorted(present, key=value, reverse=descending) + absent
+
+
+def _value_text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "missing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if value == round(value) and abs(value) < 1e15:
+            return str(int(value))
+        return f"{value:.2f}" if abs(value) >= 1 else f"{value:.3g}"
+    return str(value)
+
+
+class RunView:
+    """Read-only access to a run folder, shaped for an interactive viewer (thread-safe caches)."""
+
+    def __init__(self, run_dir: str | Path, data: str | Path | None = None):
+        self.run = runs.require_run(run_dir)
+        self.data_path = Path(data) if data is not None else self.run / runs.DATA
+        self.scores_path = self.run / SCORES
+        self.ruleset_path = self.run / runs.RULESET
+        self._lock = threading.RLock()
+        self._frame_lock = threading.Lock()
+        self._metrics: dict | None = None
+        self._metrics_read = False
+        self._segments: dict | None = None
+        self._segments_read = False
+        self._scorecard = None
+        self._frame: pl.DataFrame | None = None
+
+    # -- small artifacts --------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self.run.resolve().name
+
+    def metrics(self) -> dict | None:
+        """metrics.json, or None when the run was not trained."""
+        with self._lock:
+            if not self._metrics_read:
+                self._metrics = runs.load_json(self.run, runs.METRICS)
+                self._metrics_read = True
+            return self._metrics
+
+    def segments_summary(self) -> dict | None:
+        """segments.json, or None when segmentation has not run."""
+        with self._lock:
+            if not self._segments_read:
+                self._segments = runs.load_json(self.run, runs.SEGMENTS)
+                self._segments_read = True
+            return self._segments
+
+    def ruleset(self):
+        """The saved ruleset (segments.yaml) or None; a broken file raises a SegkitError."""
+        return runs.load_ruleset_if_any(self.run)
+
+    def scorecard(self):
+        """The run's scorecard (cached); a SegkitError when the run has none."""
+        with self._lock:
+            if self._scorecard is None:
+                self._scorecard = runs.load_scorecard(self.run)
+            return self._scorecard
+
+    @property
+    def has_scorecard(self) -> bool:
+        return (self.run / runs.SCORECARD).exists()
+
+    @property
+    def id_column(self) -> str:
+        training = (self.metrics() or {}).get("training") or {}
+        return training.get("id_column") or schema.ID_COLUMN
+
+    @property
+    def target(self) -> str:
+        training = (self.metrics() or {}).get("training") or {}
+        return training.get("target") or schema.TARGET_COLUMN
+
+    @property
+    def has_data(self) -> bool:
+        return self.data_path.is_file()
+
+    def _require_data(self) -> None:
+        if not self.has_data:
+            raise DataError(f"{self.data_path}: no customer table for this run; open it with "
+                            "--data FILE (the customers the run was built from)")
+
+    # -- columns without reading the whole table --------------------------------------------
+    def data_columns(self) -> list[str]:
+        """Column names of the customer table (Parquet: from the footer only)."""
+        self._require_data()
+        if self.data_path.suffix.lower() in (".parquet", ".pq"):
+            return list(pl.read_parquet_schema(self.data_path))
+        return self.frame().columns
+
+    def data_schema(self) -> dict[str, pl.DataType]:
+        self._require_data()
+        if self.data_path.suffix.lower() in (".parquet", ".pq"):
+            return dict(pl.read_parquet_schema(self.data_path))
+        return dict(self.frame().schema)
+
+    def _read_columns(self, columns: Sequence[str]) -> pl.DataFrame:
+        from toolkit import io
+
+        if self.data_path.suffix.lower() in (".parquet", ".pq"):
+            try:
+                return pl.read_parquet(self.data_path, columns=list(columns))
+            except Exception as exc:  # corrupt file: one readable line
+                raise DataError(f"{self.data_path}: cannot read ({str(exc).splitlines()[0]})") from None
+        return io.load_table(self.data_path).select(columns)
+
+    def _scores(self, columns: Sequence[str]) -> pl.DataFrame | None:
+        if not self.scores_path.is_file():
+            return None
+        have = list(pl.read_parquet_schema(self.scores_path))
+        cols = [c for c in columns if c in have]
+        if self.id_column not in have:
+            return None
+        return pl.read_parquet(self.scores_path, columns=[self.id_column] + [c for c in cols if c != self.id_column])
+
+    @staticmethod
+    def _attach(base: pl.DataFrame, extra: pl.DataFrame, id_column: str) -> pl.DataFrame:
+        """``base`` with ``extra``'s other columns, matched by id (fast path when aligned)."""
+        cols = [c for c in extra.columns if c != id_column and c not in base.columns]
+        if not cols:
+            return base
+        if extra.height == base.height and extra.get_column(id_column).equals(base.get_column(id_column)):
+            return base.hstack(extra.select(cols))
+        return base.join(extra.select([id_column, *cols]), on=id_column, how="left",
+                         maintain_order="left")
+
+    # -- aggregates first -------------------------------------------------------------------
+    def segment_rows(self, ruleset=None) -> list[SegmentRow]:
+        """One row per segment (ruleset order, default last) from a column projection.
+
+        Uses the loaded full frame when there is one; otherwise reads only the id, the target
+        and the columns the rules use, plus ``purchase_probability`` from scores.parquet.
+        """
+        self._require_data()
+        frame = self._frame
+        if frame is None:
+            cols = list(dict.fromkeys([self.id_column, self.target, *(ruleset.columns if ruleset else [])]))
+            present = set(self.data_columns())
+            frame = self._read_columns([c for c in cols if c in present])
+            scores = self._scores([PROBABILITY] + ([] if ruleset else [SEGMENT]))
+            if scores is not None:
+                frame = self._attach(frame, scores, self.id_column)
+        return self.aggregate(frame, ruleset)
+
+    def aggregate(self, frame: pl.DataFrame, ruleset=None) -> list[SegmentRow]:
+        """Segment rows for ``frame`` under ``ruleset`` (or its ``segment`` column)."""
+        from toolkit.ruleset_ops import require_rule_columns
+
+        if ruleset is not None:
+            require_rule_columns(ruleset, frame)
+            seg = ruleset.apply(frame).get_column(SEGMENT)
+            order = ruleset.ids
+            names = ruleset.names
+            rules = {s.id: one_line(s.rule) for s in ruleset.segments}
+            positions = {s.id: i for i, s in enumerate(ruleset.segments, start=1)}
+        elif SEGMENT in frame.columns:
+            seg = frame.get_column(SEGMENT).cast(pl.String).fill_null("(none)")
+            order = sorted(seg.unique().to_list())
+            names = {s: s for s in order}
+            rules, positions = {}, {s: i for i, s in enumerate(order, start=1)}
+        else:
+            seg = pl.Series(SEGMENT, ["all"] * frame.height, dtype=pl.String)
+            order, names, rules, positions = ["all"], {"all": "All customers"}, {}, {"all": 1}
+        aggs = [pl.len().alias("size")]
+        work = pl.DataFrame({SEGMENT: seg})
+        if self.target in frame.columns:
+            work = work.with_columns(frame.get_column(self.target).cast(pl.Float64).alias("__y"))
+            aggs.append(pl.col("__y").mean().alias("rate"))
+        if PROBABILITY in frame.columns:
+            work = work.with_columns(frame.get_column(PROBABILITY).cast(pl.Float64).alias("__p"))
+            aggs.append(pl.col("__p").mean().alias("prob"))
+        stats = {r[SEGMENT]: r for r in work.group_by(SEGMENT).agg(aggs).iter_rows(named=True)}
+        n = frame.height
+        out = []
+        for sid in order:
+            r = stats.get(sid, {})
+            size = int(r.get("size") or 0)
+            is_default = ruleset is not None and sid == ruleset.default.id
+            out.append(SegmentRow(
+                id=sid, name=names.get(sid, sid), position=None if is_default else positions.get(sid),
+                size=size, share=size / n if n else 0.0,
+                purchase_rate=r.get("rate"), mean_probability=r.get("prob"),
+                rule="(everyone else)" if is_default else rules.get(sid, ""),
+            ))
+        return out
+
+    # -- the full table ---------------------------------------------------------------------
+    def frame(self) -> pl.DataFrame:
+        """Customers + purchase_probability, will_purchase, reasons (+ cluster), cached.
+
+        Scores come from scores.parquet; a run without it is scored with its scorecard.
+        The ``segment`` column is *not* included: it depends on the ruleset being viewed
+        (see :meth:`with_segments`).
+        """
+        with self._frame_lock:  # a second caller waits for the first load instead of repeating it
+            if self._frame is None:
+                self._frame = self._load_frame()
+            return self._frame
+
+    def _load_frame(self) -> pl.DataFrame:
+        self._require_data()
+        from toolkit import io
+
+        data = io.load_table(self.data_path)
+        if self.id_column not in data.columns:
+            raise DataError(f"{self.data_path}: no id column {self.id_column!r}")
+        scores = self._scores([PROBABILITY, DECISION, "reason_1", "reason_2", "reason_3"])
+        if scores is None and self.has_scorecard:
+            from toolkit.scoring import score_frame
+
+            scores = score_frame(self.scorecard(), data).drop("scoring_note", strict=False)
+        if scores is not None:
+            data = self._attach(data.drop(SEGMENT, strict=False), scores, self.id_column)
+        assignments = self.run / ASSIGNMENTS
+        if assignments.is_file():
+            a = pl.read_parquet(assignments)
+            if {self.id_column, "cluster"} <= set(a.columns):
+                a = a.select(self.id_column, pl.col("cluster").alias(CLUSTER))
+                data = self._attach(data, a, self.id_column)
+        return data
+
+    @property
+    def frame_loaded(self) -> bool:
+        return self._frame is not None
+
+    def with_segments(self, ruleset=None, frame: pl.DataFrame | None = None) -> pl.DataFrame:
+        """The full frame with a ``segment`` column from ``ruleset`` (or scores' segment)."""
+        frame = self.frame() if frame is None else frame
+        if ruleset is not None:
+            from toolkit.ruleset_ops import require_rule_columns
+
+            require_rule_columns(ruleset, frame)
+            return frame.with_columns(ruleset.apply(frame).get_column(SEGMENT))
+        scores = self._scores([SEGMENT])
+        if scores is not None and SEGMENT in scores.columns:
+            return self._attach(frame.drop(SEGMENT, strict=False), scores, self.id_column)
+        return frame.with_columns(pl.lit("all").alias(SEGMENT))
+
+    def cluster_segments(self) -> dict[int, str]:
+        """Cluster number (1-based, as in assignments.parquet) -> the segment id it became."""
+        summary = self.segments_summary() or {}
+        out: dict[int, str] = {}
+        for c in summary.get("centroids") or []:
+            if c.get("cluster") is not None and c.get("segment"):
+                out[int(c["cluster"])] = str(c["segment"])
+        for s in summary.get("segments") or []:
+            if s.get("cluster") is not None and s.get("id"):
+                out.setdefault(int(s["cluster"]), str(s["id"]))
+        return out
+
+    def page(self, frame: pl.DataFrame, segment_id: str | None, *, offset: int = 0, limit: int = 100,
+             sort_by: str = PROBABILITY, descending: bool = True,
+             columns: Sequence[str] | None = None) -> Page:
+        """A page of the customers of ``segment_id`` (all when None) from a segmented frame."""
+        if limit <= 0:
+            raise SegkitError("a page needs at least one row")
+        rows = frame if segment_id is None else frame.filter(pl.col(SEGMENT) == segment_id)
+        total = rows.height
+        offset = max(0, min(offset, max(total - 1, 0)))
+        offset -= offset % limit
+        if sort_by in rows.columns:
+            rows = rows.sort(sort_by, descending=descending, nulls_last=True, maintain_order=True)
+        if columns is not None:
+            rows = rows.select([c for c in columns if c in rows.columns])
+        return Page(rows.slice(offset, limit), offset, total, limit)
+
+    def sample_columns(self, frame: pl.DataFrame) -> list[str]:
+        """Columns worth showing in a customer sample: id, score, reasons, a few key facts."""
+        wanted = [self.id_column, PROBABILITY, DECISION, "reason_1", "orders_365d",
+                  "days_since_last_purchase", "total_spend_365d", "country", "loyalty_tier"]
+        return [c for c in wanted if c in frame.columns]
+
+    def profiles(self, segmented: pl.DataFrame, ruleset=None) -> dict:
+        """segment id -> :class:`toolkit.profiles.SegmentProfile` for a segmented frame."""
+        from toolkit.profiles import profile_segments
+
+        prob = PROBABILITY if PROBABILITY in segmented.columns else None
+        target = self.target if self.target in segmented.columns else None
+        features = [c for c in segmented.columns if c in schema.BY_NAME
+                    and not schema.BY_NAME[c].is_categorical and segmented.schema[c].is_numeric()]
+        order = ruleset.ids if ruleset is not None else None
+        names = ruleset.names if ruleset is not None else None
+        profiles = profile_segments(segmented, SEGMENT, features=features, target=target,
+                                    probability=prob, order=order, names=names)
+        return {p.id: p for p in profiles}
+
+    # -- one customer -----------------------------------------------------------------------
+    def find_customer(self, customer_id: str) -> dict | None:
+        """The customer's row (as a dict) or None; reads the Parquet file with a filter when
+        the full table is not loaded yet."""
+        customer_id = str(customer_id).strip()
+        frame = self._frame
+        if frame is not None:
+            ids = frame.get_column(self.id_column)
+            key: Any = customer_id
+            if ids.dtype.is_integer():
+                try:
+                    key = int(customer_id)
+                except ValueError:
+                    return None
+            hit = frame.filter(pl.col(self.id_column) == key)
+        else:
+            self._require_data()
+            scan = pl.scan_parquet(self.data_path)
+            dtype = scan.collect_schema()[self.id_column]
+            key = customer_id
+            if dtype.is_integer():
+                try:
+                    key = int(customer_id)
+                except ValueError:
+                    return None
+            hit = scan.filter(pl.col(self.id_column) == key).collect()
+            if hit.height:
+                scores = self._scores([PROBABILITY, DECISION, "reason_1", "reason_2", "reason_3"])
+                if scores is not None:
+                    hit = self._attach(hit, scores.filter(pl.col(self.id_column) == key), self.id_column)
+        return hit.row(0, named=True) if hit.height else None
+
+    def explain_customer(self, customer_id: str, ruleset=None) -> CustomerExplanation:
+        """Probability, decision, segment and every term's contribution for one customer."""
+        row = self.find_customer(customer_id)
+        if row is None:
+            hint = ""
+            frame = self._frame
+            if frame is not None and frame.height:
+                hint = f" (ids look like {frame.get_column(self.id_column)[0]!r})"
+            raise SegkitError(f"no customer with id {customer_id!r}{hint}")
+        card = self.scorecard()
+        one = pl.DataFrame([row])
+        contrib = card.contributions(one).row(0, named=True)
+        prepared = one
+        from toolkit.features import add_derived
+
+        prepared = add_derived(one, card.derived_features)
+        values = prepared.row(0, named=True)
+        items = []
+        for t in card.terms:
+            feats = [card.features[f]["name"] for f in t["features"]]
+            text = " & ".join(f"{f} = {_value_text(values.get(f))}" for f in feats)
+            items.append(TermContribution(t["name"], text, float(contrib[t["name"]])))
+        items.sort(key=lambda c: -abs(c.score))
+        logit = card.intercept + sum(c.score for c in items)
+        probability = float(row[PROBABILITY]) if row.get(PROBABILITY) is not None else \
+            float(1 / (1 + np.exp(-logit)))
+        segment = None
+        if ruleset is not None:
+            missing = ruleset.missing_columns(one.columns)
+            if not missing:
+                segment = ruleset.apply(one).get_column(SEGMENT)[0]
+        reasons = [row[k] for k in ("reason_1", "reason_2", "reason_3") if row.get(k)]
+        actual = row.get(self.target)
+        return CustomerExplanation(
+            id=str(row[self.id_column]), probability=probability,
+            decision=probability >= card.threshold, threshold=card.threshold,
+            intercept=card.intercept, segment=segment,
+            segment_name=ruleset.names.get(segment) if ruleset is not None and segment else None,
+            contributions=items, reasons=reasons,
+            actual=None if actual is None else int(actual))
+
+    def random_customer_id(self, seed: int | None = None) -> str | None:
+        """An id to try (the loaded table's, else the first of the file)."""
+        frame = self._frame
+        if frame is None or frame.height == 0:
+            return None
+        rng = np.random.default_rng(seed)
+        return str(frame.get_column(self.id_column)[int(rng.integers(frame.height))])

@@ -1,0 +1,1 @@
+"""Screens pushed over the tabs: segment detail, export, help, dialogs, first-run setup."""

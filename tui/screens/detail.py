@@ -1,0 +1,211 @@
+"""A segment in detail: rule, description, provenance, profile, profile mix, customers."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Label, Static
+
+from toolkit import schema
+from toolkit.rules import to_english
+from toolkit.run_view import Page
+from tui.format import bar, count, escape, num, pct
+
+PAGE_ROWS = 50
+MIX_FIELDS = ("country", "device_type", "loyalty_tier", "acquisition_channel")
+SAMPLE_HEADERS = {"purchase_probability": "Probability", "will_purchase": "Likely buyer",
+                  "reason_1": "Main reason", "customer_id": "Customer"}
+
+
+class SegmentDetailScreen(Screen):
+    """Who is in one segment and what to do with them."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("a", "audience", "Export audience"),
+        Binding("e", "edit_rule", "Edit rule"),
+        Binding("n", "page(1)", "Next page"),
+        Binding("p", "page(-1)", "Previous page"),
+        Binding("enter", "customer", "Explain customer", show=False),
+    ]
+
+    def __init__(self, segment_id: str) -> None:
+        super().__init__()
+        self.segment_id = segment_id
+        self.page_offset = 0
+        self.page_info: Page | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="detail-body"):
+            yield Static("", id="detail-title")
+            yield Label("Rule", classes="section")
+            yield Static("", id="detail-rule")
+            yield Label("About", classes="section")
+            yield Static("", id="detail-about")
+            yield Label("What sets them apart (vs everyone else)", classes="section")
+            yield Static("Computing the profile…", id="detail-profile")
+            yield Label("Profile mix (share in segment, lift vs all customers)", classes="section")
+            yield Static("", id="detail-mix")
+            yield Static("Loading customers…", id="detail-page-title", classes="section")
+            yield DataTable(id="detail-sample", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_all()
+
+    # -- filling ---------------------------------------------------------------------------
+    def refresh_all(self) -> None:
+        app = self.app
+        rs = app.saved_ruleset  # type: ignore[attr-defined]
+        row = next((r for r in app.segment_rows if r.id == self.segment_id), None)  # type: ignore[attr-defined]
+        title = self.query_one("#detail-title", Static)
+        if row is None:
+            title.update(f"Segment {escape(self.segment_id)} is not in the saved ruleset.")
+            return
+        self.sub_title = row.name
+        position = "default segment (everyone no rule matches)" if row.is_default else \
+            f"rule {row.position} of {len(rs.segments) if rs else '?'}"
+        title.update(Content.from_markup(
+            f"[b]{escape(row.name)}[/] [dim]({escape(row.id)})[/] · {position}\n"
+            f"[b]{count(row.size)}[/] customers ({pct(row.share)}) · bought in the next 30 days "
+            f"[b]{pct(row.purchase_rate)}[/] · mean predicted probability [b]{pct(row.mean_probability)}[/]"))
+        self._fill_rule(rs)
+        self._fill_about(rs)
+        app.load_profiles(self.segment_id)  # type: ignore[attr-defined]
+        app.load_page(self.segment_id, self.page_offset, PAGE_ROWS)  # type: ignore[attr-defined]
+
+    def _fill_rule(self, rs) -> None:
+        box = self.query_one("#detail-rule", Static)
+        if rs is None:
+            box.update("No ruleset: segments come from the scores file.")
+            return
+        if self.segment_id == rs.default.id:
+            box.update(Content.from_markup("[i]everyone the rules above do not match[/]"))
+            return
+        seg = rs.segment(self.segment_id)
+        box.update(Content.from_markup(f"[b]{escape(seg.rule)}[/]\n[dim]in words:[/] {escape(to_english(seg.node))}"))
+
+    def _fill_about(self, rs) -> None:
+        box = self.query_one("#detail-about", Static)
+        if rs is None:
+            box.update("-")
+            return
+        seg = rs.default if self.segment_id == rs.default.id else rs.segment(self.segment_id)
+        lines = [escape(seg.description or "(no description)")]
+        if seg.campaign:
+            lines.append(f"campaign: [b]{escape(seg.campaign)}[/]")
+        prov = rs.provenance
+        facts = [f"source: {escape(prov.source)}"]
+        if prov.run:
+            facts.append(f"run: {escape(prov.run)}")
+        if prov.fidelity is not None:
+            facts.append(f"fidelity {pct(prov.fidelity)}")
+        if prov.stability is not None:
+            facts.append(f"stability {pct(prov.stability)}")
+        if prov.created:
+            facts.append(f"created {escape(prov.created)}")
+        summary = self.app.segments_json or {}  # type: ignore[attr-defined]
+        stab = summary.get("stability") or {}
+        cj = (stab.get("cluster_jaccard") or {}).get(self.segment_id)
+        rj = (stab.get("rules_jaccard") or {}).get(self.segment_id)
+        if cj is not None or rj is not None:
+            facts.append(f"bootstrap Jaccard: cluster {num(cj, 2)}, rules {num(rj, 2)}")
+        lines.append("[dim]" + " · ".join(facts) + "[/]")
+        box.update(Content.from_markup("\n".join(lines)))
+
+    def show_profile(self, profile) -> None:
+        box = self.query_one("#detail-profile", Static)
+        if profile is None:
+            box.update("No profile (no customers in this segment).")
+            self.query_one("#detail-mix", Static).update("")
+            return
+        diffs = profile.differences[:8]
+        peak = max((abs(d.smd) for d in diffs), default=0.0) or 1.0
+        lines = []
+        for d in diffs:
+            colour = "$success" if d.smd > 0 else "$error"
+            word = "higher" if d.smd > 0 else "lower"
+            col = schema.describe(d.feature)
+            unit = f" {col.unit}" if col is not None and col.unit and col.kind not in ("rate", "money") else ""
+            text = d.text.replace(" overall", f"{unit} overall")
+            lines.append(f"[{colour}]{bar(d.smd, peak, 10).ljust(10)}[/] {word:6} {escape(text)}")
+        for name, m in list(profile.missing.items())[:3]:
+            lines.append(f"[dim]missing {escape(name)}: {pct(m['share'])} vs {pct(m['overall'])} overall[/]")
+        box.update(Content.from_markup("\n".join(lines) or "No numeric differences."))
+        mix_lines = []
+        for field in MIX_FIELDS:
+            items = [i for i in profile.mix.get(field, []) if i["value"] != "(missing)"][:4]
+            if not items:
+                continue
+            cells = []
+            for i in items:
+                lift = i.get("lift")
+                mark = "" if lift is None else (f" [$success]×{lift:.1f}[/]" if lift >= 1.25 else
+                                                f" [$error]×{lift:.1f}[/]" if lift <= 0.8 else f" ×{lift:.1f}")
+                cells.append(f"{escape(i['value'])} {pct(i['share'], 0)}{mark}")
+            mix_lines.append(f"[b]{field.replace('_', ' ')}[/]: " + ", ".join(cells))
+        self.query_one("#detail-mix", Static).update(Content.from_markup("\n".join(mix_lines) or "-"))
+
+    def show_page(self, page: Page) -> None:
+        self.page_info = page
+        self.page_offset = page.offset
+        table = self.query_one("#detail-sample", DataTable)
+        table.clear(columns=True)
+        for col in page.rows.columns:
+            table.add_column(SAMPLE_HEADERS.get(col, col.replace("_", " ")), key=col)
+        for row in page.rows.iter_rows():
+            table.add_row(*[self._cell(v) for v in row], key=str(row[0]))
+        first = page.offset + 1 if page.total else 0
+        last = page.offset + page.rows.height
+        self.query_one("#detail-page-title", Static).update(Content.from_markup(
+            f"[b]Customers {count(first)}–{count(last)} of {count(page.total)}[/] · page {page.number} of "
+            f"{page.pages} · highest probability first [dim](n/p: next/previous page, Enter: explain)[/]"))
+
+    @staticmethod
+    def _cell(value) -> str:
+        if value is None:
+            return "-"
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if isinstance(value, float):
+            return f"{value:.3f}" if abs(value) < 10 else f"{value:,.0f}"
+        return str(value)
+
+    # -- actions ---------------------------------------------------------------------------
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_audience(self) -> None:
+        self.app.open_export("audience", segment=self.segment_id)  # type: ignore[attr-defined]
+
+    def action_edit_rule(self) -> None:
+        self.dismiss()
+        self.app.edit_rule(self.segment_id)  # type: ignore[attr-defined]
+
+    def action_page(self, step: int) -> None:
+        if self.page_info is None:
+            return
+        new = self.page_offset + step * PAGE_ROWS
+        if new < 0 or new >= self.page_info.total:
+            self.app.notify("No more pages that way", title="Customers")
+            return
+        self.page_offset = new
+        self.app.load_page(self.segment_id, new, PAGE_ROWS)  # type: ignore[attr-defined]
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value:
+            self.dismiss()
+            self.app.explain_customer(event.row_key.value)  # type: ignore[attr-defined]
+
+    def action_customer(self) -> None:
+        table = self.query_one("#detail-sample", DataTable)
+        if table.row_count:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            if key:
+                self.dismiss()
+                self.app.explain_customer(key)  # type: ignore[attr-defined]

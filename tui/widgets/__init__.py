@@ -1,0 +1,1 @@
+"""One widget per tab (Segments, Model, Customer, Rules, Compare) and shared pieces."""

@@ -1,0 +1,227 @@
+"""The Model tab: headline metrics against baselines and bars, term importances, shape
+functions, interaction heat tables and the lift by decile -- all read from the run."""
+
+from __future__ import annotations
+
+import math
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
+from textual.widgets import DataTable, Label, Select, Static
+from textual_plotext import PlotextPlot
+
+from toolkit.run_view import METRIC_KEYS, bar_checks, model_rows
+from tui.format import count, escape, num, pct, signed
+
+HEADERS = {"roc_auc": "ROC-AUC", "pr_auc": "PR-AUC", "f1": "F1", "precision": "Precision",
+           "recall": "Recall", "brier": "Brier"}
+HEAT_STEPS = (15, 30, 45, 60, 80)
+
+
+def short(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def step_points(bins) -> tuple[list[float], list[float]]:
+    """x, y of a step line through the finite bins of a continuous shape (missing skipped)."""
+    finite = [b for b in bins if b.label != "missing"]
+    if not finite:
+        return [], []
+    uppers = [b.upper for b in finite if b.upper is not None]
+    lowers = [b.lower for b in finite if b.lower is not None]
+    edges = sorted(set(uppers + lowers))
+    span = (edges[-1] - edges[0]) if len(edges) > 1 else (abs(edges[0]) if edges else 1.0) or 1.0
+    xs: list[float] = []
+    ys: list[float] = []
+    for b in finite:
+        start = 0.0 if edges and edges[0] >= 0 else (edges[0] - 0.05 * span if edges else 0.0)
+        lo = b.lower if b.lower is not None else min(start, edges[0] if edges else 0.0)
+        hi = b.upper if b.upper is not None else (edges[-1] + 0.05 * span if edges else 1.0)
+        xs += [lo, hi]
+        ys += [b.score, b.score]
+    return xs, ys
+
+
+class ModelPane(VerticalScroll):
+    """How good the purchase model is and what it learned."""
+
+    BINDINGS = [
+        Binding("f", "feature", "Feature"),
+        Binding("i", "interaction", "Interaction"),
+    ]
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.scorecard = None
+        self.metrics: dict | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("Loading the model…", id="model-verdict")
+        yield DataTable(id="model-metrics", cursor_type="none", zebra_stripes=True)
+        yield Label("What drives the prediction (mean |contribution| per term)", classes="section")
+        yield PlotextPlot(id="model-importances")
+        with Horizontal(classes="picker"):
+            yield Label("Shape of ", classes="picker-label")
+            yield Select([], prompt="Choose a feature", id="model-feature", allow_blank=True)
+        yield PlotextPlot(id="model-shape")
+        yield Static("", id="model-shape-note")
+        with Horizontal(classes="picker"):
+            yield Label("Interaction ", classes="picker-label")
+            yield Select([], prompt="Choose an interaction term", id="model-interaction", allow_blank=True)
+        yield Static("", id="model-heat")
+        yield Label("Lift by decile of predicted probability (test customers)", classes="section")
+        yield DataTable(id="model-deciles", cursor_type="none", zebra_stripes=True)
+        yield PlotextPlot(id="model-lift")
+
+    # -- metrics (metrics.json) ------------------------------------------------------------
+    def set_metrics(self, metrics: dict | None) -> None:
+        self.metrics = metrics
+        verdict = self.query_one("#model-verdict", Static)
+        table = self.query_one("#model-metrics", DataTable)
+        table.clear(columns=True)
+        if not metrics:
+            verdict.update("This run has no model yet: train one with [b]segkit train --out RUN[/].")
+            return
+        test = metrics.get("test") or {}
+        parts = []
+        for check in bar_checks(metrics):
+            mark = "[$success]✓ meets[/]" if check.passed else "[$error]✗ below[/]"
+            parts.append(f"{HEADERS.get(check.metric, check.metric)} [b]{num(check.value)}[/] "
+                         f"{mark} the bar {check.bar}")
+        threshold = test.get("threshold")
+        verdict.update(Content.from_markup(
+            "[b]Purchase model on held-out test customers[/]  " + "   ".join(parts)
+            + f"\n[dim]decision threshold {num(threshold)} (chosen on validation customers); "
+              f"{count(test.get('rows'))} test customers, {pct(test.get('positive_rate'))} bought[/]"))
+        table.add_column("Model", key="model")
+        for key in METRIC_KEYS:
+            table.add_column(HEADERS[key], key=key)
+        for label, m in model_rows(metrics):
+            style = "bold" if label.startswith("EBM") else ""
+            table.add_row(Text(label, style=style),
+                          *(Text(num(m.get(k)), justify="right", style=style) for k in METRIC_KEYS))
+        self._show_deciles(test.get("deciles") or [])
+
+    def _show_deciles(self, deciles: list[dict]) -> None:
+        table = self.query_one("#model-deciles", DataTable)
+        table.clear(columns=True)
+        for key, header in (("decile", "Decile"), ("customers", "Customers"), ("range", "Probability"),
+                            ("rate", "Bought"), ("lift", "Lift"), ("gain", "Cum. gain")):
+            table.add_column(header, key=key)
+        for d in deciles:
+            table.add_row(
+                str(d.get("decile")), Text(count(d.get("customers")), justify="right"),
+                f"{num(d.get('min_probability'), 2)}–{num(d.get('max_probability'), 2)}",
+                Text(pct(d.get("purchase_rate")), justify="right"),
+                Text(f"{num(d.get('lift'), 2)}x", justify="right"),
+                Text(pct(d.get("cumulative_gain")), justify="right"))
+        plot = self.query_one("#model-lift", PlotextPlot)
+        plot.plt.clear_figure()
+        if deciles:
+            plot.plt.bar([str(d.get("decile")) for d in deciles], [d.get("lift") or 0 for d in deciles],
+                         width=0.5)
+            plot.plt.hline(1.0)
+            plot.plt.title("Lift per decile (1 = average)")
+            plot.plt.xlabel("decile (1 = highest predicted probability)")
+        plot.refresh()
+
+    # -- the scorecard ---------------------------------------------------------------------
+    def set_scorecard(self, scorecard) -> None:
+        self.scorecard = scorecard
+        imp = scorecard.term_importances()
+        plot = self.query_one("#model-importances", PlotextPlot)
+        plot.plt.clear_figure()
+        top = list(imp.items())[:15]
+        plot.plt.bar([short(k, 30) for k, _ in top][::-1], [round(v, 4) for _, v in top][::-1],
+                     orientation="horizontal", width=0.4)
+        plot.plt.title(f"Term importance (top {len(top)} of {len(imp)} terms)")
+        plot.refresh()
+        mains = [n for n in scorecard.feature_names
+                 if any(t["features"] == [scorecard.feature_names.index(n)] for t in scorecard.terms)]
+        by_importance = [k for k in imp if k in mains] + [m for m in mains if m not in imp]
+        feature = self.query_one("#model-feature", Select)
+        feature.set_options([(f, f) for f in by_importance])
+        if by_importance:
+            feature.value = by_importance[0]
+        pairs = [t["name"] for t in scorecard.terms if len(t["features"]) == 2]
+        pairs = [k for k in imp if k in pairs]
+        inter = self.query_one("#model-interaction", Select)
+        inter.set_options([(p, p) for p in pairs])
+        if pairs:
+            inter.value = pairs[0]
+        else:
+            self.query_one("#model-heat", Static).update("This model has no interaction terms.")
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        if event.value is Select.BLANK or self.scorecard is None:
+            return
+        if event.select.id == "model-feature":
+            self.show_shape(str(event.value))
+        elif event.select.id == "model-interaction":
+            self.show_interaction(str(event.value))
+
+    def show_shape(self, feature: str) -> None:
+        bins = self.scorecard.shape(feature)
+        continuous = any(b.lower is not None or b.upper is not None for b in bins)
+        plot = self.query_one("#model-shape", PlotextPlot)
+        plt = plot.plt
+        plt.clear_figure()
+        missing = next((b.score for b in bins if b.label == "missing"), 0.0)
+        if continuous:
+            xs, ys = step_points(bins)
+            plt.plot(xs, ys, marker="braille")
+            plt.hline(0.0)
+            plt.xlabel(feature)
+        else:
+            cats = [b for b in bins if b.label != "missing"]
+            plt.bar([short(b.label, 16) for b in cats], [round(b.score, 4) for b in cats], width=0.5)
+        plt.ylabel("log-odds")
+        plt.title(f"{feature}: what each value adds to the log-odds of buying")
+        plot.refresh()
+        lo = min(bins, key=lambda b: b.score)
+        hi = max(bins, key=lambda b: b.score)
+        self.query_one("#model-shape-note", Static).update(Content.from_markup(
+            f"[dim]missing value: {signed(missing)} · strongest up: {escape(hi.label)} {signed(hi.score)}"
+            f" · strongest down: {escape(lo.label)} {signed(lo.score)} · above 0 raises the probability[/]"))
+
+    def show_interaction(self, term: str) -> None:
+        table = self.scorecard.interaction_table(term)
+        scores = table.scores
+        peak = max((abs(v) for row in scores for v in row), default=0.0) or 1.0
+        a, b = table.features
+        width = 8
+        label_w = min(22, max(len(r.label) for r in table.rows) + 1)
+        header = " " * label_w + "".join(short(c.label, width - 1).rjust(width) for c in table.columns)
+        lines = [f"[b]{escape(term)}[/]: rows {escape(a)}, columns {escape(b)} "
+                 "(log-odds added; [$success]green raises[/], [$error]red lowers[/])",
+                 "[dim]" + escape(header) + "[/]"]
+        for r, row in zip(table.rows, scores):
+            cells = []
+            for v in row:
+                step = HEAT_STEPS[min(len(HEAT_STEPS) - 1, int(abs(v) / peak * len(HEAT_STEPS)))]
+                colour = "$success" if v > 0 else "$error"
+                text = f"{v:+.2f}".rjust(width)
+                cells.append(f"[on {colour} {step}%]{text}[/]" if abs(v) >= 0.005 else text)
+            lines.append(escape(short(r.label, label_w - 1).ljust(label_w)) + "".join(cells))
+        self.query_one("#model-heat", Static).update(Content.from_markup("\n".join(lines)))
+
+    # -- actions ---------------------------------------------------------------------------
+    def action_feature(self) -> None:
+        select = self.query_one("#model-feature", Select)
+        select.focus()
+        select.scroll_visible()
+
+    def action_interaction(self) -> None:
+        select = self.query_one("#model-interaction", Select)
+        select.focus()
+        select.scroll_visible()
+
+    def choose_feature(self, feature: str) -> None:
+        self.query_one("#model-feature", Select).value = feature
+
+    def choose_interaction(self, term: str) -> None:
+        self.query_one("#model-interaction", Select).value = term
