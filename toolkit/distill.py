@@ -459,7 +459,7 @@ def _best_order(paths, clusters: list[int], budget: int) -> list[int]:
 
 
 def _cut_violations(root: _Node, paths, order: list[int], budget: int,
-                    classes: list[int]) -> bool:
+                    classes: list[int]) -> int:
     """Turn into a leaf the node where a path would need a column beyond ``budget``."""
     rank = {c: i for i, c in enumerate(order)}
     cut_ids: set[int] = set()
@@ -478,7 +478,7 @@ def _cut_violations(root: _Node, paths, order: list[int], budget: int,
                     break
                 seen.append(node.feature)  # type: ignore[arg-type]
     if not cut_ids:
-        return False
+        return 0
 
     def rebuild(node: _Node) -> _Node:
         if node.leaf:
@@ -489,7 +489,7 @@ def _cut_violations(root: _Node, paths, order: list[int], budget: int,
         return _merge(node, classes)
 
     rebuild(root)
-    return True
+    return len(cut_ids)
 
 
 def _bounds(kept: list[tuple[_Node, str]], infos: dict[str, ColumnInfo], rounded: bool,
@@ -538,12 +538,15 @@ def tree_rules(model, features: Sequence[str], infos: dict[str, ColumnInfo], *,
     """
     classes = [int(c) for c in np.asarray(model.classes_)]
     root = _structure(model, features)
+    cuts = 0
     while True:
         paths = _leaf_paths(root)
         clusters = sorted({leaf.cluster for leaf, _ in paths})
         order = _best_order(paths, clusters, max_conditions)
-        if not _cut_violations(root, paths, order, max_conditions, classes):
+        n_cut = _cut_violations(root, paths, order, max_conditions, classes)
+        if not n_cut:
             break
+        cuts += n_cut
     rank = {c: i for i, c in enumerate(order)}
     out: list[RulePath] = []
     seen: set[tuple] = set()
@@ -569,7 +572,7 @@ def tree_rules(model, features: Sequence[str], infos: dict[str, ColumnInfo], *,
         paths=[p for p in out if p.cluster != default], columns=dict(infos), clusters=order,
         default=default, leaves=count_leaves(model),
         settings={"max_conditions": max_conditions, "rounded": rounded, "digits": digits,
-                  "unordered_max_conditions": unordered})
+                  "unordered_max_conditions": unordered, "cut_nodes": cuts})
 
 
 def count_leaves(model) -> int:
@@ -638,5 +641,6 @@ def distill(frame: pl.DataFrame, labels: np.ndarray, clusters: Sequence[int], *,
         budget, fid, rules, model = next(r for r in results if r[1] >= best - tolerance)
     grid_out = [{"leaves": b, "validation_fidelity": None if math.isnan(f) else round(f, 4),
                  "paths": len(r.paths), "max_conditions": r.max_conditions,
+                 "cut_nodes": r.settings.get("cut_nodes", 0),
                  "chosen": b == budget} for b, f, r, _ in results]
     return Distillation(rules, grid_out, budget, model)

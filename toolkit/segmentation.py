@@ -360,6 +360,7 @@ def _run(data, out_dir, *, id_column, features, k_min, k_max, bootstraps, candid
             "default": ids.get(rules.default) if rules.default is not None else None,
             "max_conditions": rules.max_conditions,
             "unordered_max_conditions": rules.settings.get("unordered_max_conditions"),
+            "cut_nodes": rules.settings.get("cut_nodes", 0),
             "tree_leaves": rules.leaves,
             "leaf_budget": dist.leaves,
             "leaf_grid": dist.grid,
