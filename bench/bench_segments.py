@@ -183,7 +183,8 @@ Held-out ({s['held_out_rows']:,} customers): **fidelity {s['fidelity']:.4f}** (b
 (share matched by an explicit rule; the rest is the default segment, itself a cluster).
 Cluster ARI {st['cluster_ari']:.4f}, **rules ARI {st['rules_ari']:.4f}** (tree refitted on every bootstrap).
 Longest path: {s['rules']['max_conditions']} conditions (the same tree's standalone paths: up to
-{s['rules']['unordered_max_conditions']}).
+{s['rules']['unordered_max_conditions']}); tree nodes cut to respect the 3-condition budget: {s['rules']['cut_nodes']}.
+Leaf budgets tried (validation fidelity): {', '.join(f"{g['leaves']}: {g['validation_fidelity']}" for g in s['rules']['leaf_grid'])}.
 
 | segment | name | share | cluster Jaccard | rules Jaccard | rule |
 |---|---|---:|---:|---:|---|
