@@ -20,22 +20,18 @@ def _progress() -> Progress:
                     TimeElapsedColumn(), console=console, transient=False)
 
 
-def truth_path_for(data: Path) -> Path:
-    """Where the generator writes the true probabilities for ``data``."""
-    return data.with_name(f"{data.name.split('.')[0]}.truth.parquet")
-
-
 def run_training(data: Path, target: str, id_column: str, out: Path, *, allow_features: list[str],
                  seed: int, outer_bags: int, interactions: int, features: list[str] | None = None):
     """Load, train and save a run with a rich status line; returns the TrainResult."""
     import polars as pl
 
     from toolkit import io
+    from toolkit.generate import truth_path
     from toolkit.train import TrainConfig, save_run, train
 
     with console.status("Loading data") as status:
         frame = io.load_table(data)
-        truth_file = truth_path_for(data)
+        truth_file = truth_path(data)
         truth = pl.read_parquet(truth_file) if truth_file.exists() else None
         config = TrainConfig(target=target, id_column=id_column, features=features,
                              allow_features=tuple(allow_features), seed=seed,
