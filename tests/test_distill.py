@@ -103,22 +103,33 @@ def test_or_merged_segment_and_missing_values():
     rules = D.tree_rules(model, FEATURES, infos, max_conditions=3)
     assert D.fidelity(rules.assign(frame), y) > 0.98
     texts = {c: rules.text(c) for c in rules.ordered}
-    # email consent: the segment that needs missing opens says so explicitly
-    assert any("email_opens_30d is missing" in (t or "") for t in texts.values()) or \
-        rules.default in (3, 4)
-    # a cluster spread over two regions is one segment: an OR of its paths
-    frame2 = pl.DataFrame({"orders_90d": np.tile(np.arange(0, 30), 100),
-                           "days_since_last_purchase": np.repeat(np.arange(100), 30)})
-    y2 = np.where((frame2["orders_90d"].to_numpy() < 5) | (frame2["orders_90d"].to_numpy() >= 25), 0,
-                  np.where(frame2["days_since_last_purchase"].to_numpy() < 50, 1, 2))
-    infos2 = D.column_infos(frame2, ["orders_90d", "days_since_last_purchase"])
-    m2 = D.fit_tree(D.tree_matrix(frame2, infos2), y2, leaves=8, seed=0,
-                    features=["orders_90d", "days_since_last_purchase"], min_leaf=5)
-    r2 = D.tree_rules(m2, ["orders_90d", "days_since_last_purchase"], infos2)
+    # email consent: the segment of customers without opens says so explicitly (or, if it is
+    # the default, the other one says "is not missing")
+    if rules.default != 3:
+        assert "email_opens_30d is missing" in texts[3]
+    else:
+        assert "email_opens_30d is not missing" in texts[4] or "email_opens_30d >=" in texts[4]
+    # a cluster spread over two regions is one segment: an OR of its paths. Two such clusters,
+    # so that one of them cannot be the default segment and must be written out.
+    rng = np.random.default_rng(0)
+    orders, rec = rng.integers(0, 30, 6000), rng.integers(0, 100, 6000)
+    mid = (orders >= 5) & (orders < 25)
+    y2 = np.where(~mid, 0, np.where((rec < 20) | (rec >= 80), 1, 2))
+    frame2 = pl.DataFrame({"orders_90d": orders, "days_since_last_purchase": rec})
+    cols = ["orders_90d", "days_since_last_purchase"]
+    infos2 = D.column_infos(frame2, cols)
+    m2 = D.fit_tree(D.tree_matrix(frame2, infos2), y2, leaves=10, seed=0, features=cols, min_leaf=5)
+    r2 = D.tree_rules(m2, cols, infos2)
     assert (r2.assign(frame2) == y2).all()
-    if r2.default != 0:
-        text = r2.text(0)
-        assert " or " in text and "orders_90d < 5" in text and "orders_90d >= 25" in text
+    ors = [c for c in r2.ordered if len(r2.paths_of(c)) > 1]
+    assert ors, {c: r2.text(c) for c in r2.ordered}
+    text = r2.text(ors[0])
+    assert " or " in text
+    if ors[0] == 0:
+        assert text == "orders_90d < 5 or orders_90d >= 25"
+    # the segment's rule alone matches exactly its cluster's two regions
+    alone = frame2.select(to_polars(parse(text)).fill_null(False).alias("m"))["m"].to_numpy()
+    assert (alone == (y2 == ors[0])).all()
 
 
 def test_missing_side_of_a_split_is_written_out():
