@@ -129,7 +129,6 @@ class Bound:
         if self.missing == "only":
             return IsMissing(name)
         num = _num_value
-        parts: list[Node] = []
         if self.low is None and self.high is None:
             return None if self.missing == "include" else IsMissing(name, negated=True)
         if info.integer_valued and self.low is not None and self.high is not None:
@@ -144,7 +143,6 @@ class Bound:
                 core = Compare(name, "<", num(self.high))
         else:
             core = Compare(name, ">=", num(self.low))  # type: ignore[arg-type]
-        parts.append(core)
         if self.missing == "include" and info.sentinel is not None:
             return Or((core, IsMissing(name)))
         return core
@@ -169,7 +167,13 @@ class RulePath:
         return sum(1 for b in self.bounds if not (b.low is None and b.high is None and b.missing == "include"))
 
     def to_node(self, infos: dict[str, ColumnInfo]) -> Node:
-        nodes = [n for b in self.bounds if (n := b.to_node(infos[b.column])) is not None]
+        nodes: list[Node] = []
+        for b in self.bounds:
+            n = b.to_node(infos[b.column])
+            if isinstance(n, And):  # a range on a fractional column: keep the AND flat
+                nodes.extend(n.operands)
+            elif n is not None:
+                nodes.append(n)
         if not nodes:
             from toolkit.rules.nodes import Const
             return Const(True)
