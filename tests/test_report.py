@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -255,8 +256,11 @@ def test_ruleset_campaign_field_wins_and_runs_without_segments(run, tmp_path):
         assert "Spring &lt;b&gt;sale&lt;/b&gt; | VIP preview" in html
         for name in ("segments.yaml", "segments.json", "assignments.parquet"):
             (copy / name).unlink()
+    old = (copy / "scorecard.json").stat().st_mtime - 100
+    os.utime(copy / "timings.json", (old, old))          # left over from an earlier run
     md = build_report(copy, sql=False)[0].read_text()
     assert "| **Question it answers** |" in md and "| not run |" in md
+    assert "not measured (timings.json is older than scorecard.json" in md
     assert "Segmentation has not run in this folder" in md
     assert "(not compiled for this report)" in md
 

@@ -337,11 +337,19 @@ def load_artifacts(run_dir: str | Path) -> RunArtifacts:
         raise SegkitError(f"{run}: nothing to report: neither metrics.json nor segments.json; "
                           "run `segkit train` or `segkit demo` first")
     timings = runs.load_json(run, "timings.json")
+    notes = []
+    card_path = run / runs.SCORECARD
+    if timings is not None and card_path.exists() and \
+            (run / "timings.json").stat().st_mtime < card_path.stat().st_mtime:
+        # written by an earlier run into the same folder: its seconds are not this model's
+        timings = None
+        notes.append("timings.json is older than scorecard.json (left by an earlier run in this "
+                     "folder), so its times are not reported")
     scorecard = runs.load_scorecard(run) if (run / runs.SCORECARD).exists() else None
     ruleset = runs.load_ruleset_if_any(run)
     data = pl.read_parquet(run / runs.DATA) if (run / runs.DATA).exists() else None
     split = pl.read_parquet(run / runs.SPLIT) if (run / runs.SPLIT).exists() else None
-    return RunArtifacts(run, metrics, segments, timings, scorecard, ruleset, data, split)
+    return RunArtifacts(run, metrics, segments, timings, scorecard, ruleset, data, split, notes)
 
 
 # ----------------------------------------------------------------------------------------
@@ -571,13 +579,15 @@ class _Report:
             rows.append([f"Scoring {TARGET_ROWS:,} customers", f"< {SCORING_BUDGET_SECONDS // 60} min",
                          measured, "met" if ok else "NOT met"])
         else:
+            why = self.art.notes[0] if self.art.notes else "no timings.json in the run folder"
             rows.append([f"Scoring {TARGET_ROWS:,} customers", f"< {SCORING_BUDGET_SECONDS // 60} min",
-                         "not measured (no timings.json)", "-"])
+                         f"not measured ({why})", "-"])
         self.add("Against the bars:", "", *_table(["Bar", "Target", "This run", "Verdict"], rows))
         if timing:
             note = ("Scoring time is `seconds.score` in timings.json: reading data.parquet, scoring "
                     "every customer with the scorecard (probability, decision, top 3 reasons), "
-                    "assigning segments and writing scores.parquet.")
+                    + ("assigning segments " if self.art.ruleset is not None else "")
+                    + "and writing scores.parquet.")
             if timing["scaled_from_other_size"]:
                 note += (f" This run has {timing['rows']:,} customers, so the time is scaled "
                          f"linearly to {TARGET_ROWS:,} (scoring is streamed in batches, so time grows "
