@@ -1,0 +1,897 @@
+"""The scorecard: a fitted EBM compiled into plain data that scores without interpret.
+
+Why: a pickled ``ExplainableBoostingClassifier`` breaks across library versions and loading
+a pickle runs code. The scorecard holds what an EBM predicts with (bin edges, score tables,
+intercept) as JSON, reproduces ``ebm.predict_proba(X)[:, 1]`` to 1e-9 with Polars (missing
+values, unseen categories, values beyond the training range, values equal to a cut and
+pairwise interactions included), and compiles to one SQL ``SELECT`` (:meth:`Scorecard.to_sql`,
+see :mod:`toolkit.scorecard_sql`).
+
+How a row is scored (the same rules as interpret 0.7.8):
+
+* The derived features (:class:`toolkit.features.Ratio`) are computed first, then inputs are
+  cast like :func:`toolkit.model_input.to_model_input`: continuous features to Float64 (null
+  and NaN are *missing*), nominal features to strings by Polars' cast (``true``/``false``,
+  ``"3"``).
+* A continuous value ``x`` falls in bin ``searchsorted(cuts, x, side="right") + 1``: a value
+  equal to a cut belongs to the upper bin, ``-inf`` to bin 1, ``+inf`` to the last bin. A
+  nominal value falls in the bin of its category (exact string match); an unknown category
+  falls in the *unseen* bin. Missing is bin 0.
+* Each term looks its score up in an n-dimensional table indexed by the bins of its
+  features, using bin level ``min(len(bins), n_features_of_term) - 1`` of each feature (main
+  effects use level 0, pairs use level 1 where a feature has it).
+* ``logit = intercept + sum(term scores)``; ``probability = 1 / (1 + exp(-logit))``.
+
+JSON format (``format_version`` 1), one object::
+
+    {
+      "format": "segkit.scorecard",
+      "format_version": 1,
+      "link": "logit",                  # only logit (binary classification)
+      "intercept": -1.49,
+      "threshold": 0.31,                # will_purchase = probability >= threshold
+      "id_column": "customer_id",
+      "derived": [                      # computed before scoring, in this order
+        {"op": "ratio", "name": "spend_per_order_365d", "numerator": "total_spend_365d",
+         "denominator": "orders_365d", "doc": "..."}],
+      "features": [                     # the model's inputs, in the EBM's feature order
+        {"name": "days_since_last_purchase", "type": "continuous",
+         "bins": [[0.5, 1.5, ...], [3.5, 20.5, ...]]},     # cuts per level, strictly increasing
+        {"name": "country", "type": "nominal",
+         "bins": [{"DE": 1, "US": 2, ...}]}],               # category -> bin (1-based) per level
+      "terms": [                        # main effects first, then interactions (EBM order)
+        {"name": "days_since_last_purchase", "features": [0], "bin_levels": [0],
+         "importance": 0.41,            # interpret's term_importances() (mean |score|, training)
+         "scores": [s_missing, s_bin1, ..., s_binK, s_unseen]},
+        {"name": "days_since_last_purchase & country", "features": [0, 3],
+         "bin_levels": [1, 0], "importance": 0.05,
+         "scores": [[...], ...]}],      # nested lists, one axis per feature of the term
+      "source": {"library": "interpret-core", "version": "0.7.8",
+                 "estimator": "ExplainableBoostingClassifier"},
+      "metadata": {...}                 # whatever training recorded: fingerprint, metrics, ...
+    }
+
+Along every axis of a score table index 0 is *missing*, indexes 1..K are the bins
+(K = len(cuts) + 1 for a continuous feature, the number of categories for a nominal one) and
+the last index is *unseen*. Floats are written with Python's shortest round-trip repr, so a
+saved and loaded scorecard scores bit for bit like the compiled one.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, NamedTuple
+
+import numpy as np
+import pandas as pd
+import polars as pl
+
+from toolkit.errors import DataError, SegkitError
+from toolkit.features import Ratio
+from toolkit.fileio import atomic_write_text
+from toolkit.model_input import FeatureSpec
+
+FORMAT = "segkit.scorecard"
+FORMAT_VERSION = 1
+PROBABILITY_COLUMN = "purchase_probability"
+DECISION_COLUMN = "will_purchase"
+MISSING_LABEL = "missing"
+UNSEEN_LABEL = "other (unseen)"
+
+# Rows scored per Polars pass: bounds memory (one Float64 column per term per chunk) while
+# keeping each pass long enough for Polars' parallel expression evaluation to pay off.
+CHUNK_ROWS = 1 << 18
+
+
+# --------------------------------------------------------------------------------------------
+# compiled form used for scoring (in memory only; never written)
+
+
+@dataclass(frozen=True)
+class _Axis:
+    """One axis of a compressed score table: how a feature value becomes an index."""
+
+    feature: int
+    kind: str  # "continuous" | "nominal"
+    cuts: np.ndarray | None  # continuous: index = searchsorted(cuts, x, "right") + 1
+    mapping: dict[str, int] | None  # nominal: category -> index; others -> unseen
+    size: int  # length of the axis: missing + bins + unseen
+
+    @property
+    def unseen(self) -> int:
+        return self.size - 1
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """A term ready to score: axes plus the score table with identical adjacent bins merged."""
+
+    name: str
+    axes: tuple[_Axis, ...]
+    table: np.ndarray
+
+
+def _take(table: np.ndarray, index: int, axis: int) -> np.ndarray:
+    return np.take(table, index, axis=axis)
+
+
+def _compress_axis(table: np.ndarray, axis: int, feature: int, feat: dict,
+                   level: int) -> tuple[np.ndarray, _Axis]:
+    """Merge bins whose score slices are identical: fewer cuts, same scores, exactly."""
+    size = table.shape[axis]
+    if feat["type"] == "continuous":
+        cuts = np.asarray(feat["bins"][level], dtype=np.float64)
+        keep = [1]
+        for j in range(2, len(cuts) + 2):
+            if not np.array_equal(_take(table, j, axis), _take(table, j - 1, axis)):
+                keep.append(j)
+        new_cuts = cuts[[j - 2 for j in keep[1:]]] if len(keep) > 1 else cuts[:0]
+        index = [0, *keep, size - 1]
+        return np.take(table, index, axis=axis), _Axis(feature, "continuous", new_cuts, None, len(index))
+    # nominal: bins with the same slice share an index; bins scoring like "unseen" use it
+    unseen_key = _take(table, size - 1, axis).tobytes()
+    groups: dict[bytes, int] = {}
+    reps: list[int] = []
+    new_of_old: dict[int, int | None] = {}
+    for b in range(1, size - 1):
+        key = _take(table, b, axis).tobytes()
+        if key == unseen_key:
+            new_of_old[b] = None
+            continue
+        if key not in groups:
+            reps.append(b)
+            groups[key] = len(reps)
+        new_of_old[b] = groups[key]
+    index = [0, *reps, size - 1]
+    mapping = {}
+    for cat, b in feat["bins"][level].items():
+        new = new_of_old.get(int(b))
+        if new is not None:
+            mapping[cat] = new
+    return np.take(table, index, axis=axis), _Axis(feature, "nominal", None, mapping, len(index))
+
+
+def _compile_term(term: dict, features: list[dict]) -> _Compiled:
+    table = np.asarray(term["scores"], dtype=np.float64)
+    axes = []
+    for axis, (f, level) in enumerate(zip(term["features"], term["bin_levels"])):
+        table, ax = _compress_axis(table, axis, f, features[f], level)
+        axes.append(ax)
+    return _Compiled(term["name"], tuple(axes), np.ascontiguousarray(table))
+
+
+# --------------------------------------------------------------------------------------------
+# explanation shapes
+
+
+class ShapeBin(NamedTuple):
+    """One row of a shape function: a bin (or category), its bounds and its score (log-odds)."""
+
+    label: str
+    lower: float | None  # inclusive; None for missing / categories / open end
+    upper: float | None  # exclusive; None for missing / categories / open end
+    score: float
+
+
+@dataclass(frozen=True)
+class InteractionTable:
+    """A pairwise term as a table: rows are bins of the first feature, columns of the second."""
+
+    term: str
+    features: tuple[str, str]
+    rows: list[ShapeBin]  # score field: 0.0 (labels and bounds only)
+    columns: list[ShapeBin]
+    scores: list[list[float]]  # scores[i][j]: log-odds added for row bin i and column bin j
+
+
+def _fmt_edge(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def _axis_groups(table: np.ndarray, axis: int, feat: dict, level: int,
+                 merge: bool) -> list[tuple[ShapeBin, int]]:
+    """Readable bins along one axis, each with the raw index whose slice it shows."""
+    size = table.shape[axis]
+    out: list[tuple[ShapeBin, int]] = [(ShapeBin(MISSING_LABEL, None, None, 0.0), 0)]
+    if feat["type"] == "continuous":
+        cuts = list(feat["bins"][level])
+        starts = [1]
+        for j in range(2, len(cuts) + 2):
+            if not merge or not np.array_equal(_take(table, j, axis), _take(table, j - 1, axis)):
+                starts.append(j)
+        for n, j in enumerate(starts):
+            end = starts[n + 1] if n + 1 < len(starts) else len(cuts) + 2
+            lower = cuts[j - 2] if j >= 2 else None
+            upper = cuts[end - 2] if end - 2 < len(cuts) else None
+            if lower is None and upper is None:
+                label = "any value"
+            elif lower is None:
+                label = f"< {_fmt_edge(upper)}"
+            elif upper is None:
+                label = f">= {_fmt_edge(lower)}"
+            else:
+                label = f"[{_fmt_edge(lower)}, {_fmt_edge(upper)})"
+            out.append((ShapeBin(label, lower, upper, 0.0), j))
+    else:
+        for cat, b in sorted(feat["bins"][level].items(), key=lambda kv: kv[1]):
+            out.append((ShapeBin(cat, None, None, 0.0), int(b)))
+        out.append((ShapeBin(UNSEEN_LABEL, None, None, 0.0), size - 1))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# JSON helpers
+
+
+def _plain(value: Any, where: str = "metadata") -> Any:
+    """Metadata as JSON-ready plain data (numpy scalars, tuples, dates, paths converted)."""
+    if value is None or isinstance(value, (bool, str, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return _plain(float(value), where)
+    if isinstance(value, np.ndarray):
+        return [_plain(v, where) for v in value.tolist()]
+    if isinstance(value, dict):
+        return {str(k): _plain(v, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, where) for v in value]
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return value.isoformat()
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    raise SegkitError(f"scorecard {where}: {type(value).__name__} values cannot be stored in JSON")
+
+
+def _dumps(value: Any, indent: int = 0) -> str:
+    """JSON with nested structure indented but lists of numbers on one line (score tables)."""
+    pad = "  " * (indent + 1)
+    end = "  " * indent
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        if all(not isinstance(v, (dict, list)) for v in value.values()) and len(value) > 8:
+            return json.dumps(value, ensure_ascii=False, allow_nan=False)
+        items = [f"{pad}{json.dumps(str(k), ensure_ascii=False)}: {_dumps(v, indent + 1)}"
+                 for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + end + "}"
+    if isinstance(value, list):
+        if all(not isinstance(v, (dict, list)) for v in value):
+            return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(", ", ": "))
+        if all(isinstance(v, list) for v in value):  # score table rows: one row a line
+            return "[\n" + ",\n".join(pad + _dumps(v, indent + 1) for v in value) + "\n" + end + "]"
+        return "[\n" + ",\n".join(pad + _dumps(v, indent + 1) for v in value) + "\n" + end + "]"
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not allowed")
+
+
+# --------------------------------------------------------------------------------------------
+# validation of the plain-data structure (shared by compile and load)
+
+
+def _fail(message: str):
+    raise SegkitError(message)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _check_table(scores: Any, shape: list[int], where: str) -> None:
+    """Nested lists of finite numbers with exactly ``shape``."""
+    if not shape:
+        if not _is_number(scores):
+            _fail(f"{where}: expected a finite number, found {scores!r:.40}")
+        return
+    if not isinstance(scores, list) or len(scores) != shape[0]:
+        found = len(scores) if isinstance(scores, list) else type(scores).__name__
+        _fail(f"{where}: expected {shape[0]} entries along this axis, found {found}")
+    if len(shape) == 1:
+        for v in scores:
+            if not _is_number(v):
+                _fail(f"{where}: expected finite numbers, found {v!r:.40}")
+        return
+    for i, row in enumerate(scores):
+        _check_table(row, shape[1:], f"{where}[{i}]")
+
+
+def _validate(data: dict) -> None:
+    """Raise SegkitError naming the first structural problem of a scorecard dict."""
+    if not isinstance(data, dict):
+        _fail("expected a JSON object")
+    if data.get("format") != FORMAT:
+        _fail(f"not a segkit scorecard (\"format\" is {data.get('format')!r}, expected {FORMAT!r})")
+    version = data.get("format_version")
+    if version != FORMAT_VERSION:
+        if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
+            _fail(f"format_version {version} was written by a newer segkit; this version reads "
+                  f"format_version {FORMAT_VERSION}")
+        _fail(f"unknown format_version {version!r} (this segkit reads {FORMAT_VERSION})")
+    required = ("link", "intercept", "threshold", "id_column", "derived", "features", "terms", "metadata")
+    missing = [k for k in required if k not in data]
+    if missing:
+        _fail(f"missing key(s): {', '.join(missing)}")
+    if data["link"] != "logit":
+        _fail(f"link {data['link']!r} is not supported (only 'logit')")
+    if not _is_number(data["intercept"]):
+        _fail("intercept must be a finite number")
+    t = data["threshold"]
+    if not _is_number(t) or not 0.0 <= t <= 1.0:
+        _fail(f"threshold must be a number between 0 and 1, found {t!r}")
+    if not isinstance(data["id_column"], str) or not data["id_column"]:
+        _fail("id_column must be a non-empty string")
+    if not isinstance(data["metadata"], dict):
+        _fail("metadata must be an object")
+    features = data["features"]
+    if not isinstance(features, list) or not features:
+        _fail("features must be a non-empty list")
+    names = set()
+    for i, feat in enumerate(features):
+        where = f"features[{i}]"
+        if not isinstance(feat, dict) or not isinstance(feat.get("name"), str) or not feat["name"]:
+            _fail(f"{where}: expected an object with a non-empty name")
+        if feat["name"] in names:
+            _fail(f"{where}: duplicate feature name {feat['name']!r}")
+        names.add(feat["name"])
+        where = f"feature {feat['name']!r}"
+        levels = feat.get("bins")
+        if not isinstance(levels, list) or not levels:
+            _fail(f"{where}: bins must be a non-empty list of levels")
+        if feat.get("type") == "continuous":
+            for lv, cuts in enumerate(levels):
+                if not isinstance(cuts, list) or not all(_is_number(c) for c in cuts):
+                    _fail(f"{where}: level {lv} cuts must be a list of finite numbers")
+                if any(b <= a for a, b in zip(cuts, cuts[1:])):
+                    _fail(f"{where}: level {lv} cuts are not strictly increasing")
+        elif feat.get("type") == "nominal":
+            for lv, cats in enumerate(levels):
+                if not isinstance(cats, dict):
+                    _fail(f"{where}: level {lv} must map categories to bins")
+                bins = sorted(cats.values()) if all(
+                    isinstance(b, int) and not isinstance(b, bool) for b in cats.values()) else None
+                if bins is None or (bins and (bins[0] < 1 or len(set(bins)) != bins[-1])):
+                    _fail(f"{where}: level {lv} bins must be the integers 1..K")
+        else:
+            _fail(f"{where}: type must be 'continuous' or 'nominal', found {feat.get('type')!r}")
+    derived = data["derived"]
+    if not isinstance(derived, list):
+        _fail("derived must be a list")
+    for i, d in enumerate(derived):
+        if not isinstance(d, dict) or d.get("op") != "ratio" or not all(
+                isinstance(d.get(k), str) and d.get(k) for k in ("name", "numerator", "denominator")):
+            _fail(f"derived[{i}]: expected a ratio with name, numerator and denominator")
+        if d["name"] not in names:
+            _fail(f"derived[{i}]: {d['name']!r} is not one of the features")
+    terms = data["terms"]
+    if not isinstance(terms, list) or not terms:
+        _fail("terms must be a non-empty list")
+    term_names = set()
+    for i, term in enumerate(terms):
+        where = f"terms[{i}]"
+        if not isinstance(term, dict) or not isinstance(term.get("name"), str):
+            _fail(f"{where}: expected an object with a name")
+        if term["name"] in term_names:
+            _fail(f"{where}: duplicate term name {term['name']!r}")
+        term_names.add(term["name"])
+        fs, levels = term.get("features"), term.get("bin_levels")
+        if (not isinstance(fs, list) or not fs or not isinstance(levels, list) or len(levels) != len(fs)
+                or not all(isinstance(f, int) and not isinstance(f, bool) and 0 <= f < len(features) for f in fs)
+                or not all(isinstance(lv, int) and not isinstance(lv, bool) and lv >= 0 for lv in levels)):
+            _fail(f"{where}: features and bin_levels must be equal-length lists of valid indexes")
+        if len(set(fs)) != len(fs):
+            _fail(f"{where}: a feature appears twice")
+        shape = []
+        for f, lv in zip(fs, levels):
+            feat = features[f]
+            if lv >= len(feat["bins"]):
+                _fail(f"{where}: feature {feat['name']!r} has no bin level {lv}")
+            level = feat["bins"][lv]
+            k = len(level) + 1 if feat["type"] == "continuous" else len(level)
+            shape.append(k + 2)
+        imp = term.get("importance", 0.0)
+        if not _is_number(imp):
+            _fail(f"{where}: importance must be a finite number")
+        _check_table(term.get("scores"), shape, f"term {term['name']!r} scores")
+
+
+# --------------------------------------------------------------------------------------------
+# the scorecard
+
+
+@dataclass
+class Scorecard:
+    """A compiled EBM: plain data (see the module docstring) plus fast Polars scoring.
+
+    ``features``, ``terms`` and ``derived`` are lists of plain dicts exactly as stored in the
+    JSON file (``feature["name"]``, ``feature["type"]``, ``term["scores"]`` ...).
+    """
+
+    features: list[dict]
+    terms: list[dict]
+    intercept: float
+    threshold: float
+    id_column: str
+    derived: list[dict] = field(default_factory=list)
+    metadata: dict = field(default_factory=dict)
+    link: str = "logit"
+    source: dict = field(default_factory=dict)
+    format_version: int = FORMAT_VERSION
+    _compiled: list[_Compiled] | None = field(default=None, init=False, repr=False, compare=False)
+
+    # ---- construction and persistence ---------------------------------------------------
+
+    def to_dict(self) -> dict:
+        """The JSON document (plain dicts and lists)."""
+        return {
+            "format": FORMAT,
+            "format_version": self.format_version,
+            "link": self.link,
+            "intercept": self.intercept,
+            "threshold": self.threshold,
+            "id_column": self.id_column,
+            "derived": self.derived,
+            "features": self.features,
+            "terms": self.terms,
+            "source": self.source,
+            "metadata": self.metadata,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Scorecard":
+        """Validate a decoded JSON document and build the scorecard (SegkitError if invalid)."""
+        _validate(data)
+        return cls(
+            features=[{"name": f["name"], "type": f["type"], "bins": f["bins"]} for f in data["features"]],
+            terms=[{"name": t["name"], "features": list(t["features"]), "bin_levels": list(t["bin_levels"]),
+                    "importance": float(t.get("importance", 0.0)), "scores": t["scores"]}
+                   for t in data["terms"]],
+            intercept=float(data["intercept"]),
+            threshold=float(data["threshold"]),
+            id_column=data["id_column"],
+            derived=[dict(d) for d in data["derived"]],
+            metadata=data["metadata"],
+            link=data["link"],
+            source=data.get("source", {}) if isinstance(data.get("source"), dict) else {},
+            format_version=data["format_version"],
+        )
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the scorecard as JSON, atomically (a reader never sees half a file)."""
+        return atomic_write_text(path, _dumps(self.to_dict()) + "\n")
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Scorecard":
+        """Read a scorecard written by :meth:`save`. JSON only: nothing is executed."""
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise SegkitError(f"{p}: scorecard file not found") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SegkitError(f"{p}: cannot read the scorecard ({exc})") from None
+        try:
+            data = json.loads(text, parse_constant=_reject_constant)
+        except (json.JSONDecodeError, ValueError) as exc:
+            raise SegkitError(f"{p}: not a valid scorecard file (bad JSON: {exc})") from None
+        try:
+            return cls.from_dict(data)
+        except SegkitError as exc:
+            raise SegkitError(f"{p}: not a valid scorecard file: {exc}") from None
+
+    # ---- descriptions -------------------------------------------------------------------
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [f["name"] for f in self.features]
+
+    @property
+    def term_names(self) -> list[str]:
+        return [t["name"] for t in self.terms]
+
+    @property
+    def derived_features(self) -> list[Ratio]:
+        return [Ratio.from_dict(d) for d in self.derived]
+
+    @property
+    def input_columns(self) -> list[str]:
+        """Columns a table must have to be scored (raw inputs of features and derived ones)."""
+        derived = {d["name"]: d for d in self.derived}
+        out: list[str] = []
+        for f in self.features:
+            names = [derived[f["name"]]["numerator"], derived[f["name"]]["denominator"]] \
+                if f["name"] in derived else [f["name"]]
+            out.extend(n for n in names if n not in out)
+        return out
+
+    def _plan(self) -> list[_Compiled]:
+        if self._compiled is None:
+            self._compiled = [_compile_term(t, self.features) for t in self.terms]
+        return self._compiled
+
+    # ---- input preparation --------------------------------------------------------------
+
+    def _as_polars(self, frame) -> pl.DataFrame:
+        if isinstance(frame, pl.LazyFrame):
+            frame = frame.collect()
+        if isinstance(frame, pd.DataFrame):
+            try:
+                frame = pl.from_pandas(frame)
+            except Exception as exc:  # pyarrow raises several types for mixed object columns
+                raise DataError(f"cannot read the pandas frame: {str(exc).splitlines()[0]}") from None
+        if not isinstance(frame, pl.DataFrame):
+            raise DataError(f"expected a Polars or pandas DataFrame, got {type(frame).__name__}")
+        return frame
+
+    def _check_inputs(self, frame: pl.DataFrame, extra: Iterable[str] = ()) -> None:
+        """Missing columns and columns whose type cannot be what the model was trained on."""
+        needed = list(extra) + self.input_columns
+        missing = [c for c in needed if c not in frame.columns]
+        if missing:
+            raise DataError(f"the table lacks {len(missing)} column(s) the scorecard needs: "
+                            f"{', '.join(missing)}")
+        types = {f["name"]: f["type"] for f in self.features}
+        numeric = {n for n in self.input_columns if types.get(n) == "continuous"}
+        for d in self.derived:
+            numeric.update((d["numerator"], d["denominator"]))
+        for name in self.input_columns:
+            dtype = frame.schema[name]
+            if name in numeric:
+                self._check_numeric(frame, name, dtype)
+            if types.get(name) == "nominal" and (dtype.is_nested() or dtype == pl.Object):
+                raise DataError(f"column {name!r} has type {dtype}, which cannot be read as categories")
+
+    @staticmethod
+    def _check_numeric(frame: pl.DataFrame, name: str, dtype: pl.DataType) -> None:
+        if dtype.is_numeric() or dtype in (pl.Boolean, pl.Null):
+            return
+        col = frame.get_column(name)
+        if dtype in (pl.Utf8, pl.Categorical) or isinstance(dtype, pl.Enum):
+            text = col.cast(pl.Utf8)
+            parsed = text.cast(pl.Float64, strict=False)
+            bad = text.filter(text.is_not_null() & parsed.is_null())
+            if bad.len():
+                examples = ", ".join(repr(v) for v in bad.unique(maintain_order=True).head(3).to_list())
+                raise DataError(f"column {name!r} must be numeric but {bad.len():,} value(s) are not "
+                                f"numbers (e.g. {examples})")
+            return
+        try:
+            col.cast(pl.Float64)
+        except Exception:
+            raise DataError(f"column {name!r} must be numeric but has type {dtype}") from None
+
+    def _prepared(self, chunk: pl.DataFrame) -> pl.DataFrame:
+        """The model's features for ``chunk``: derived computed, types cast, NaN -> null."""
+        derived = [Ratio.from_dict(d).expr() for d in self.derived]
+        staged = chunk.with_columns(derived) if derived else chunk
+        exprs = []
+        for f in self.features:
+            col = pl.col(f["name"])
+            if f["type"] == "nominal":
+                exprs.append(col.cast(pl.Utf8).alias(f["name"]))
+            else:
+                exprs.append(col.cast(pl.Float64).fill_nan(None).alias(f["name"]))
+        return staged.select(exprs)
+
+    # ---- scoring --------------------------------------------------------------------------
+
+    def _index_expr(self, axis: _Axis) -> pl.Expr:
+        col = pl.col(self.features[axis.feature]["name"])
+        if axis.kind == "continuous":
+            found = pl.lit(pl.Series(axis.cuts, dtype=pl.Float64)).search_sorted(col, side="right")
+            bins = found.cast(pl.Int64) + 1
+        else:
+            bins = col.replace_strict(axis.mapping, default=axis.unseen, return_dtype=pl.Int64) \
+                if axis.mapping else pl.lit(axis.unseen, dtype=pl.Int64)
+        return pl.when(col.is_null()).then(pl.lit(0, dtype=pl.Int64)).otherwise(bins)
+
+    def _term_exprs(self) -> list[pl.Expr]:
+        exprs = []
+        for term in self._plan():
+            flat = pl.Series(term.table.ravel(), dtype=pl.Float64)
+            index = None
+            stride = 1
+            for axis in reversed(term.axes):
+                part = self._index_expr(axis) * stride if stride != 1 else self._index_expr(axis)
+                index = part if index is None else index + part
+                stride *= axis.size
+            exprs.append(pl.lit(flat).gather(index).alias(term.name))
+        return exprs
+
+    def _chunks(self, frame: pl.DataFrame) -> Iterable[pl.DataFrame]:
+        for start in range(0, frame.height, CHUNK_ROWS):
+            yield frame.slice(start, CHUNK_ROWS)
+
+    def _contrib_chunk(self, chunk: pl.DataFrame) -> pl.DataFrame:
+        return self._prepared(chunk).select(self._term_exprs())
+
+    def _logit_of(self, contributions: pl.DataFrame) -> np.ndarray:
+        # intercept first, then terms in order: the order interpret adds them in
+        total = contributions.select(
+            pl.sum_horizontal([pl.lit(self.intercept, dtype=pl.Float64), *[pl.col(c) for c in contributions.columns]])
+        )
+        return total.to_series().to_numpy()
+
+    def contributions(self, frame) -> pl.DataFrame:
+        """Per-term contributions in log-odds: one Float64 column per term, one row per input row."""
+        frame = self._as_polars(frame)
+        self._check_inputs(frame)
+        parts = [self._contrib_chunk(c) for c in self._chunks(frame)]
+        if not parts:
+            return pl.DataFrame({t["name"]: pl.Series([], dtype=pl.Float64) for t in self.terms})
+        return pl.concat(parts, rechunk=True) if len(parts) > 1 else parts[0]
+
+    def predict_logit(self, frame) -> np.ndarray:
+        """Log-odds of purchase per row (the EBM's additive score)."""
+        frame = self._as_polars(frame)
+        self._check_inputs(frame)
+        parts = [self._logit_of(self._contrib_chunk(c)) for c in self._chunks(frame)]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.float64)
+
+    def predict_proba(self, frame) -> np.ndarray:
+        """Probability of purchase per row: equals ``ebm.predict_proba(X)[:, 1]`` to 1e-9."""
+        return _inv_logit(self.predict_logit(frame))
+
+    def score(self, frame, *, top_reasons: int = 3) -> pl.DataFrame:
+        """Id, ``purchase_probability``, ``will_purchase`` and ``reason_1..top_reasons``.
+
+        Reasons are the terms with the largest absolute contribution for that row, largest
+        first (ties: model order), written ``"feature = value (+0.82)"``: the customer's value
+        and the log-odds the term adds (positive raises the probability). Pairs read
+        ``"a = 1 & b = x (-0.10)"``. A reason is null when fewer terms contribute anything.
+        """
+        if not isinstance(top_reasons, int) or top_reasons < 0:
+            raise SegkitError(f"top_reasons must be a whole number >= 0, got {top_reasons!r}")
+        frame = self._as_polars(frame)
+        self._check_inputs(frame, extra=[self.id_column])
+        k = min(top_reasons, len(self.terms))
+        parts = []
+        for chunk in self._chunks(frame):
+            prepared = self._prepared(chunk)
+            contrib = prepared.select(self._term_exprs())
+            prob = _inv_logit(self._logit_of(contrib))
+            cols = [chunk.get_column(self.id_column),
+                    pl.Series(PROBABILITY_COLUMN, prob, dtype=pl.Float64),
+                    pl.Series(DECISION_COLUMN, prob >= self.threshold, dtype=pl.Boolean)]
+            cols.extend(self._reasons(prepared, contrib, k))
+            parts.append(pl.DataFrame(cols))
+        if not parts:
+            empty = {self.id_column: frame.get_column(self.id_column).head(0),
+                     PROBABILITY_COLUMN: pl.Series([], dtype=pl.Float64),
+                     DECISION_COLUMN: pl.Series([], dtype=pl.Boolean)}
+            empty.update({f"reason_{i + 1}": pl.Series([], dtype=pl.Utf8) for i in range(top_reasons)})
+            return pl.DataFrame(empty)
+        out = pl.concat(parts, rechunk=True) if len(parts) > 1 else parts[0]
+        for i in range(k, top_reasons):  # asked for more reasons than the model has terms
+            out = out.with_columns(pl.lit(None, dtype=pl.Utf8).alias(f"reason_{i + 1}"))
+        return out
+
+    def _reasons(self, prepared: pl.DataFrame, contrib: pl.DataFrame, k: int) -> list[pl.Series]:
+        if k == 0:
+            return []
+        values = contrib.to_numpy()  # rows x terms, Float64
+        n = values.shape[0]
+        order = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :k]
+        rows = np.arange(n)
+        out = []
+        for slot in range(k):
+            term_of_row = order[:, slot]
+            chosen = values[rows, term_of_row]
+            by_term = np.argsort(term_of_row, kind="stable")
+            sorted_terms = term_of_row[by_term]
+            bounds = np.searchsorted(sorted_terms, np.arange(len(self.terms) + 1))
+            pieces = []
+            for t in range(len(self.terms)):
+                lo, hi = bounds[t], bounds[t + 1]
+                if lo == hi:
+                    continue
+                rows_t = pl.Series(by_term[lo:hi])
+                cols = [self.features[f]["name"] for f in self.terms[t]["features"]]
+                picked = prepared.select([pl.col(c).gather(rows_t) for c in cols])
+                pieces.append(picked.select(self._describe_expr(t)).to_series())
+            described = pl.concat(pieces) if pieces else pl.Series([], dtype=pl.Utf8)
+            inverse = np.empty(n, dtype=np.int64)
+            inverse[by_term] = np.arange(n)
+            described = described.gather(inverse)
+            text = pl.DataFrame({"d": described, "c": chosen}).select(
+                pl.when(pl.col("c") != 0)
+                .then(pl.concat_str([pl.col("d"), pl.lit(" ("), _signed(pl.col("c")), pl.lit(")")]))
+                .alias(f"reason_{slot + 1}")
+            ).to_series()
+            out.append(text)
+        return out
+
+    def _describe_expr(self, t: int) -> pl.Expr:
+        """``name = value`` for each feature of term ``t``, joined by `` & ``."""
+        parts: list[pl.Expr] = []
+        for i, f in enumerate(self.terms[t]["features"]):
+            feat = self.features[f]
+            if i:
+                parts.append(pl.lit(" & "))
+            parts.append(pl.lit(f"{feat['name']} = "))
+            parts.append(_value_text(pl.col(feat["name"]), feat["type"]))
+        return pl.concat_str(parts).alias("d")
+
+    # ---- global explanations --------------------------------------------------------------
+
+    def term_importances(self, *, sort: bool = True) -> dict[str, float]:
+        """Mean absolute contribution of each term on the training data (interpret's values)."""
+        items = [(t["name"], float(t.get("importance", 0.0))) for t in self.terms]
+        if sort:
+            items.sort(key=lambda kv: -kv[1])
+        return dict(items)
+
+    def _term_index(self, name: str) -> int:
+        for i, t in enumerate(self.terms):
+            if t["name"] == name:
+                return i
+        raise SegkitError(f"the scorecard has no term {name!r}; terms: {', '.join(self.term_names)}")
+
+    def shape(self, feature: str, *, merge: bool = True) -> list[ShapeBin]:
+        """The main-effect shape of ``feature``: one row per bin (missing first, log-odds).
+
+        Continuous features list ranges ``[lower, upper)``; with ``merge`` adjacent bins with
+        identical scores are shown as one range. Nominal features list their categories and
+        ``other (unseen)``, the score of a category not seen in training.
+        """
+        if feature not in self.feature_names:
+            raise SegkitError(f"the scorecard has no feature {feature!r}")
+        f = self.feature_names.index(feature)
+        for t in self.terms:
+            if t["features"] == [f]:
+                table = np.asarray(t["scores"], dtype=np.float64)
+                groups = _axis_groups(table, 0, self.features[f], t["bin_levels"][0], merge)
+                return [b._replace(score=float(table[i])) for b, i in groups]
+        raise SegkitError(f"feature {feature!r} has no main-effect term (it appears only in interactions)")
+
+    def interaction_table(self, term: str, *, merge: bool = True) -> InteractionTable:
+        """A pairwise term as a table of log-odds (missing row/column first)."""
+        t = self.terms[self._term_index(term)]
+        if len(t["features"]) != 2:
+            raise SegkitError(f"term {term!r} is not a pairwise interaction")
+        table = np.asarray(t["scores"], dtype=np.float64)
+        fa, fb = t["features"]
+        rows = _axis_groups(table, 0, self.features[fa], t["bin_levels"][0], merge)
+        cols = _axis_groups(table, 1, self.features[fb], t["bin_levels"][1], merge)
+        scores = table[np.ix_([i for _, i in rows], [j for _, j in cols])]
+        return InteractionTable(term=t["name"], features=(self.features[fa]["name"], self.features[fb]["name"]),
+                                rows=[b for b, _ in rows], columns=[b for b, _ in cols],
+                                scores=scores.tolist())
+
+    # ---- SQL --------------------------------------------------------------------------------
+
+    def to_sql(self, dialect: str = "duckdb", table: str = "customers", *, pretty: bool = False) -> str:
+        """One ``SELECT`` over ``table`` returning the id column and ``purchase_probability``.
+
+        See :mod:`toolkit.scorecard_sql` for the design and the supported dialects.
+        """
+        from toolkit.scorecard_sql import to_sql
+
+        return to_sql(self, dialect=dialect, table=table, pretty=pretty)
+
+
+# --------------------------------------------------------------------------------------------
+# formatting and numeric helpers
+
+
+def _inv_logit(z: np.ndarray) -> np.ndarray:
+    """exp(z) / (1 + exp(z)) as interpret computes it (+inf -> 1).
+
+    Evaluated by Polars (Rust's exp per element): numpy's SIMD exp can differ in the last bit
+    depending on where an element falls in memory, which made identical logits give
+    different probabilities between calls.
+    """
+    e = pl.Series(np.asarray(z, dtype=np.float64)).exp()
+    p = pl.select(pl.when(e.is_infinite()).then(pl.lit(1.0)).otherwise(e / (e + 1.0))).to_series()
+    return p.to_numpy()
+
+
+def _value_text(col: pl.Expr, kind: str) -> pl.Expr:
+    """A customer's value as a marketer reads it: 45, 0.123, 1234.56, US, missing."""
+    if kind == "nominal":
+        return col.fill_null(pl.lit(MISSING_LABEL))
+    whole = (col == col.round(0)) & (col.abs() < 1e15)
+    return (
+        pl.when(col.is_null()).then(pl.lit(MISSING_LABEL))
+        .when(whole).then(col.cast(pl.Int64, strict=False).cast(pl.Utf8))
+        .when(col.abs() >= 1).then(col.round(2).cast(pl.Utf8))
+        .otherwise(col.round_sig_figs(3).cast(pl.Utf8))
+    )
+
+
+def _signed(col: pl.Expr) -> pl.Expr:
+    """Log-odds with a sign and two decimals: +0.82, -1.05."""
+    cents = (col.abs() * 100).round(0).cast(pl.Int64, strict=False)
+    return pl.concat_str([
+        pl.when(col < 0).then(pl.lit("-")).otherwise(pl.lit("+")),
+        (cents // 100).cast(pl.Utf8), pl.lit("."),
+        (cents % 100).cast(pl.Utf8).str.zfill(2),
+    ])
+
+
+# --------------------------------------------------------------------------------------------
+# compiling an EBM
+
+
+def compile_ebm(ebm, specs: list[FeatureSpec], derived: list[Ratio], *, threshold: float,
+                id_column: str, metadata: dict) -> Scorecard:
+    """Compile a fitted binary ``ExplainableBoostingClassifier`` into a :class:`Scorecard`.
+
+    ``specs`` and ``derived`` must be the ones the EBM's input frame was built with
+    (``to_model_input(add_derived(frame, derived), specs)``); derived features the model does
+    not use are dropped so scoring does not demand their inputs.
+    """
+    for attr in ("bins_", "term_scores_", "term_features_", "intercept_"):
+        if not hasattr(ebm, attr):
+            raise SegkitError("the EBM is not fitted (no bins_/term_scores_); fit it before compiling")
+    if getattr(ebm, "link_", "logit") != "logit" or len(getattr(ebm, "classes_", [])) != 2:
+        raise SegkitError("only binary ExplainableBoostingClassifier models (logit link) can be compiled")
+    names = [s.name for s in specs]
+    model_names = list(getattr(ebm, "feature_names_in_", names))
+    if model_names != names:
+        raise SegkitError(f"feature specs do not match the model's features: {names} vs {model_names}")
+    model_types = list(getattr(ebm, "feature_types_in_", [s.type for s in specs]))
+    for s, mt in zip(specs, model_types):
+        if s.type not in ("continuous", "nominal"):
+            raise SegkitError(f"feature {s.name!r}: type {s.type!r} is not supported")
+        if mt != s.type:
+            raise SegkitError(f"feature {s.name!r} is {s.type} in the specs but {mt} in the model")
+    if not (isinstance(threshold, (int, float)) and 0.0 <= float(threshold) <= 1.0):
+        raise SegkitError(f"threshold must be between 0 and 1, got {threshold!r}")
+
+    features = []
+    for s, levels in zip(specs, ebm.bins_):
+        if s.type == "continuous":
+            bins = [[float(c) for c in np.asarray(level, dtype=np.float64)] for level in levels]
+        else:
+            bins = [{str(k): int(v) for k, v in level.items()} for level in levels]
+        features.append({"name": s.name, "type": s.type, "bins": bins})
+
+    importances = np.asarray(ebm.term_importances(), dtype=np.float64)
+    terms = []
+    for i, (tf, scores) in enumerate(zip(ebm.term_features_, ebm.term_scores_)):
+        tf = [int(f) for f in tf]
+        levels = [min(len(ebm.bins_[f]), len(tf)) - 1 for f in tf]
+        terms.append({
+            "name": str(ebm.term_names_[i]),
+            "features": tf,
+            "bin_levels": levels,
+            "importance": float(importances[i]),
+            "scores": np.asarray(scores, dtype=np.float64).tolist(),
+        })
+
+    used = set(names)
+    kept = [d.to_dict() for d in derived if d.name in used]
+    try:
+        import interpret
+
+        version = getattr(interpret, "__version__", "unknown")
+    except ImportError:  # pragma: no cover - the EBM came from somewhere
+        version = "unknown"
+    data = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "link": "logit",
+        "intercept": float(np.asarray(ebm.intercept_, dtype=np.float64).ravel()[0]),
+        "threshold": float(threshold),
+        "id_column": id_column,
+        "derived": kept,
+        "features": features,
+        "terms": terms,
+        "source": {"library": "interpret-core", "version": version,
+                   "estimator": type(ebm).__name__},
+        "metadata": _plain(metadata or {}),
+    }
+    return Scorecard.from_dict(data)
