@@ -416,6 +416,19 @@ class RunView:
                 out.setdefault(int(s["cluster"]), str(s["id"]))
         return out
 
+    def coverage_engine(self, ruleset=None, frame: pl.DataFrame | None = None):
+        """A :class:`toolkit.editing.CoverageEngine` over the customers, measured against
+        ``ruleset`` (the saved one), with the run's clusters, outcome and probabilities."""
+        from toolkit.editing import CoverageEngine
+
+        frame = self.frame() if frame is None else frame
+        return CoverageEngine(
+            frame, ruleset,
+            clusters=frame.get_column(CLUSTER) if CLUSTER in frame.columns else None,
+            cluster_segments=self.cluster_segments(),
+            target=self.target if self.target in frame.columns else None,
+            probability=PROBABILITY if PROBABILITY in frame.columns else None)
+
     def page(self, frame: pl.DataFrame, segment_id: str | None, *, offset: int = 0, limit: int = 100,
              sort_by: str = PROBABILITY, descending: bool = True,
              columns: Sequence[str] | None = None) -> Page:

@@ -21,7 +21,7 @@ from textual.binding import Binding
 from textual.widgets import Footer, Header, TabbedContent, TabPane
 
 from toolkit.errors import SegkitError
-from toolkit.run_view import CLUSTER, PROBABILITY, RunView, SegmentRow
+from toolkit.run_view import RunView, SegmentRow
 from tui.commands import SegkitCommands
 from tui.screens.detail import SegmentDetailScreen
 from tui.screens.dialogs import ChoiceScreen
@@ -59,6 +59,8 @@ class SegkitApp(App):
         Binding("3", "show_tab('customer')", "Customer", show=False),
         Binding("4", "show_tab('rules')", "Rules", show=False),
         Binding("5", "show_tab('compare')", "Compare", show=False),
+        Binding("ctrl+pagedown", "next_tab(1)", "Next tab", show=False, priority=True),
+        Binding("ctrl+pageup", "next_tab(-1)", "Previous tab", show=False, priority=True),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
@@ -221,13 +223,7 @@ class SegkitApp(App):
             usable = ruleset if rows_error is None else None
             segmented = view.with_segments(usable, frame)
             rows = view.aggregate(frame, usable)
-            from toolkit.editing import CoverageEngine
-
-            engine = CoverageEngine(
-                frame, usable,
-                clusters=frame.get_column(CLUSTER) if CLUSTER in frame.columns else None,
-                cluster_segments=view.cluster_segments(), target=view.target,
-                probability=PROBABILITY if PROBABILITY in frame.columns else None)
+            engine = view.coverage_engine(usable, frame)
         except SegkitError as exc:
             self._from_thread(self.report_error, exc, "Loading customers")
             return
@@ -434,6 +430,11 @@ class SegkitApp(App):
         tabs = self.query_one(TabbedContent)
         tabs.active = tab
         self._focus_tab(tab)
+
+    def action_next_tab(self, step: int) -> None:
+        ids = [t for t, _ in TABS]
+        current = self.query_one(TabbedContent).active
+        self.action_show_tab(ids[(ids.index(current) + step) % len(ids)] if current in ids else ids[0])
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self._focus_tab(event.pane.id or "")

@@ -30,6 +30,8 @@ def commands(app) -> list[Command]:
     for tab, label in (("segments", "Segments"), ("model", "Model"), ("customer", "Customer"),
                        ("rules", "Rules"), ("compare", "Compare")):
         add(f"Go to {label}", f"Show the {label} tab", partial(app.action_show_tab, tab), f"show_tab('{tab}')")
+    add("Next tab", "Ctrl+PageDown", partial(app.action_next_tab, 1), "next_tab(1)")
+    add("Previous tab", "Ctrl+PageUp", partial(app.action_next_tab, -1), "next_tab(-1)")
     add("Help", "Keys, tabs and what the numbers mean (F1 or ?)", app.action_help, "help")
     add("Quit", "Leave segkit (asks first when edits are unsaved)", app.action_quit, "quit")
     # segments
@@ -81,6 +83,8 @@ def commands(app) -> list[Command]:
         "lookup")
     add("Random customer", "Explain a customer picked at random", partial(app.pane_action, "customer", "random"),
         "random")
+    add("Leave the customer id box", "So that 1-5 switch tabs again", partial(app.pane_action, "customer", "leave_input"),
+        "leave_input")
     # rules
     for title, help, action in (
             ("Save the ruleset", "Write segments.yaml atomically (refused on errors or disk conflicts)", "save"),

@@ -134,7 +134,7 @@ class SegmentDetailScreen(Screen):
             text = d.text.replace(" overall", f"{unit} overall")
             lines.append(f"[{colour}]{bar(d.smd, peak, 10).ljust(10)}[/] {word:6} {escape(text)}")
         for name, m in list(profile.missing.items())[:3]:
-            lines.append(f"[dim]missing {escape(name)}: {pct(m['share'])} vs {pct(m['overall'])} overall[/]")
+            lines.append(f"[dim]{escape(name)} is missing for {pct(m['share'])} vs {pct(m['overall'])} overall[/]")
         box.update(Content.from_markup("\n".join(lines) or "No numeric differences."))
         mix_lines = []
         for field in MIX_FIELDS:

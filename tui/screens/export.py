@@ -79,6 +79,8 @@ class ExportScreen(ModalScreen[ExportResult | None]):
                 yield Button("Close", id="export-close")
 
     def on_mount(self) -> None:
+        # show the chosen kind as the highlighted radio button too (RadioSet highlights the first)
+        self.query_one(RadioSet)._selected = [k for k, _ in KINDS].index(self.kind)
         self._apply_kind()
         self.query_one("#export-path", Input).focus()
 

@@ -18,6 +18,7 @@ class CustomerPane(Vertical):
     BINDINGS = [
         Binding("ctrl+l", "lookup", "Look up"),
         Binding("ctrl+r", "random", "Random customer"),
+        Binding("escape", "leave_input", "Leave the id box", show=False),
     ]
 
     def compose(self) -> ComposeResult:
@@ -49,6 +50,10 @@ class CustomerPane(Vertical):
         self.query_one("#customer-summary", Static).update(f"Looking up {escape(value)}…")
         self.app.lookup_customer(value)  # type: ignore[attr-defined]
 
+    def action_leave_input(self) -> None:
+        """Esc in the id box: focus the results, so 1-5 switch tabs again."""
+        self.query_one("#customer-body").focus()
+
     def action_random(self) -> None:
         self.app.random_customer()  # type: ignore[attr-defined]
 
@@ -63,9 +68,9 @@ class CustomerPane(Vertical):
     def show(self, e: CustomerExplanation) -> None:
         decision = ("[$success b]likely to buy[/]" if e.decision else "[b]not expected to buy[/]")
         segment = f"[b]{escape(e.segment_name)}[/] ({escape(e.segment)})" if e.segment else "-"
-        actual = "" if e.actual is None else f" · actually bought in the next 30 days: [b]{'yes' if e.actual else 'no'}[/]"
+        actual = "" if e.actual is None else f" · bought in the next 30 days: [b]{'yes' if e.actual else 'no'}[/]"
         summary = (f"[b]{escape(e.id)}[/]  purchase probability [b]{pct(e.probability)}[/] → {decision} "
-                   f"(threshold {pct(e.threshold)})\nsegment: {segment}{actual}")
+                   f"(threshold {pct(e.threshold)})\nSegment: {segment}{actual}")
         self.query_one("#customer-summary", Static).update(Content.from_markup(summary))
         peak = max((abs(c.score) for c in e.contributions), default=0.0) or 1.0
         lines = []

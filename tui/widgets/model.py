@@ -25,6 +25,19 @@ def short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _edge(value: float) -> str:
+    return f"{value:.3g}"
+
+
+def bin_label(b) -> str:
+    """A short column label for a bin: its lower edge ("≥0.05"), "<0.05" for the first."""
+    if b.lower is None and b.upper is not None:
+        return f"<{_edge(b.upper)}"
+    if b.lower is not None:
+        return f"≥{_edge(b.lower)}"
+    return b.label
+
+
 def step_points(bins) -> tuple[list[float], list[float]]:
     """x, y of a step line through the finite bins of a continuous shape (missing skipped)."""
     finite = [b for b in bins if b.label != "missing"]
@@ -71,6 +84,7 @@ class ModelPane(VerticalScroll):
         with Horizontal(classes="picker"):
             yield Label("Interaction ", classes="picker-label")
             yield Select([], prompt="Choose an interaction term", id="model-interaction", allow_blank=True)
+        yield Static("", id="model-heat-title")
         yield Static("", id="model-heat")
         yield Label("Lift by decile of predicted probability (test customers)", classes="section")
         yield DataTable(id="model-deciles", cursor_type="none", zebra_stripes=True)
@@ -138,6 +152,7 @@ class ModelPane(VerticalScroll):
         plot.plt.bar([short(k, 30) for k, _ in top][::-1], [round(v, 4) for _, v in top][::-1],
                      orientation="horizontal", width=0.4)
         plot.plt.title(f"Term importance (top {len(top)} of {len(imp)} terms)")
+        plot.styles.height = len(top) + 6  # one row per bar: plotext drops labels that do not fit
         plot.refresh()
         mains = [n for n in scorecard.feature_names
                  if any(t["features"] == [scorecard.feature_names.index(n)] for t in scorecard.terms)]
@@ -146,14 +161,16 @@ class ModelPane(VerticalScroll):
         feature.set_options([(f, f) for f in by_importance])
         if by_importance:
             feature.value = by_importance[0]
+            self.show_shape(by_importance[0])  # now, not on the Changed message: complete at once
         pairs = [t["name"] for t in scorecard.terms if len(t["features"]) == 2]
         pairs = [k for k in imp if k in pairs]
         inter = self.query_one("#model-interaction", Select)
         inter.set_options([(p, p) for p in pairs])
         if pairs:
             inter.value = pairs[0]
+            self.show_interaction(pairs[0])
         else:
-            self.query_one("#model-heat", Static).update("This model has no interaction terms.")
+            self.query_one("#model-heat-title", Static).update("This model has no interaction terms.")
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
@@ -195,10 +212,11 @@ class ModelPane(VerticalScroll):
         a, b = table.features
         width = 8
         label_w = min(22, max(len(r.label) for r in table.rows) + 1)
-        header = " " * label_w + "".join(short(c.label, width - 1).rjust(width) for c in table.columns)
-        lines = [f"[b]{escape(term)}[/]: rows {escape(a)}, columns {escape(b)} "
-                 "(log-odds added; [$success]green raises[/], [$error]red lowers[/])",
-                 "[dim]" + escape(header) + "[/]"]
+        header = " " * label_w + "".join(short(bin_label(c), width - 1).rjust(width) for c in table.columns)
+        self.query_one("#model-heat-title", Static).update(Content.from_markup(
+            f"[b]{escape(term)}[/]: rows are {escape(a)}, columns {escape(b)} (from the value shown); "
+            "log-odds added, [$success]green raises[/] and [$error]red lowers[/] the probability"))
+        lines = ["[dim]" + escape(header) + "[/]"]
         for r, row in zip(table.rows, scores):
             cells = []
             for v in row:

@@ -87,7 +87,7 @@ class RulesPane(Vertical):
     def on_mount(self) -> None:
         table = self.query_one("#rules-coverage", DataTable)
         for key, label in (("position", "#"), ("segment", "Segment"), ("customers", "Customers"),
-                           ("share", "Share"), ("change", "vs saved"), ("bought", "Bought"),
+                           ("change", "vs saved"), ("share", "Share"), ("bought", "Bought"),
                            ("alone", "Rule alone")):
             table.add_column(label, key=key)
         if self.app.is_headless:
@@ -128,6 +128,7 @@ class RulesPane(Vertical):
     def _recover(self, answer: str | None, text: str) -> None:
         if answer == "restore":
             self.replace_all(text)
+            self.app.action_show_tab("rules")  # type: ignore[attr-defined]
             self.app.notify("Restored your unsaved edits; save with Ctrl+S", title="Rules")
         elif answer == "discard" and self.session is not None:
             self.session.clear_recovery()
@@ -224,7 +225,6 @@ class RulesPane(Vertical):
         if cov.fidelity is not None:
             parts.append(f"fidelity to clusters [b]{pct(cov.fidelity)}[/]"
                          + (f" (saved {pct(cov.saved_fidelity)})" if cov.saved_fidelity is not None else ""))
-        parts.append(f"[dim]{cov.seconds * 1000:.0f} ms[/]")
         self.query_one("#rules-summary", Static).update(Content.from_markup(" · ".join(parts)))
         table = self.query_one("#rules-coverage", DataTable)
         keep = table.cursor_row
@@ -237,10 +237,10 @@ class RulesPane(Vertical):
                 delta = Text("=", justify="right", style="dim")
             else:
                 delta = Text(f"{change:+,}", justify="right", style="bold")
-            label = s.name if len(s.name) <= 26 else s.name[:25] + "…"
+            label = s.name if len(s.name) <= 24 else s.name[:23] + "…"
             table.add_row("·" if s.position is None else str(s.position), label,
-                          Text(count(s.assigned), justify="right"), Text(pct(s.share), justify="right"),
-                          delta, Text(pct(s.purchase_rate), justify="right"),
+                          Text(count(s.assigned), justify="right"), delta,
+                          Text(pct(s.share), justify="right"), Text(pct(s.purchase_rate), justify="right"),
                           Text(count(s.matched) if s.position is not None else "", justify="right"),
                           key=s.id)
         if table.row_count:
