@@ -81,8 +81,11 @@ def test_segment_detail_pages_and_exports_an_audience(run, tmp_path):
     async def steps(app, pilot):
         table = app.query_one("#segments-table", DataTable)
         big = max(app.segment_rows, key=lambda r: r.size)
-        table.move_cursor(row=table_keys(table).index(big.id))
-        await pilot.press("enter")
+        row = table_keys(table).index(big.id)
+        await pilot.click("#segments-table", offset=(10, row + 1))  # the mouse: highlight...
+        await pilot.pause()
+        assert app.pane("segments").highlighted == big.id
+        await pilot.click("#segments-table", offset=(10, row + 1))  # ...and open
         await settle(app, pilot)
         screen = app.screen
         assert isinstance(screen, SegmentDetailScreen) and screen.segment_id == big.id
@@ -248,6 +251,13 @@ def test_help_screen_and_command_palette(run):
         await pilot.press("enter")
         await settle(app, pilot)
         assert app.query_one("TabbedContent").active == "model"
+        await pilot.click("#--content-tab-compare")  # tabs respond to the mouse
+        await settle(app, pilot)
+        assert app.query_one("TabbedContent").active == "compare"
+        await pilot.press("ctrl+pageup")
+        assert app.query_one("TabbedContent").active == "rules"
+        await pilot.press("ctrl+pagedown", "ctrl+pagedown")
+        assert app.query_one("TabbedContent").active == "segments"
 
     drive(SegkitApp(run, strict=True, watch_disk=None), steps)
 
