@@ -224,6 +224,7 @@ def test_score_across_chunks_is_identical(fitted, card, monkeypatch):
 
     whole = card.score(fitted.frame)
     monkeypatch.setattr(module, "CHUNK_ROWS", 333)
+    monkeypatch.setattr(module, "SCORE_CHUNK_ROWS", 257)
     chunked = card.score(fitted.frame)
     assert_frame_equal(whole, chunked)
 

@@ -27,7 +27,8 @@ from toolkit.errors import SegkitError
 from toolkit.features import Ratio
 from toolkit.model_input import FeatureSpec
 from toolkit.scorecard import Scorecard, compile_ebm
-from toolkit.scorecard_sql import DIALECTS, plan_grid
+from toolkit.scorecard_grid import plan_grid
+from toolkit.scorecard_sql import DIALECTS
 
 TOL = 1e-9
 PG_DSN = os.environ.get("SEGKIT_TEST_PG")
@@ -86,6 +87,8 @@ def test_grid_search_equals_searchsorted(cuts, extra):
                         [-np.inf, np.inf, 0.0, -0.0, 1.7976931348623157e308, -1.7976931348623157e308]])
     assert np.array_equal(grid.search(x), np.searchsorted(cuts, x, side="right"))
     assert grid.cells <= 4 * 8192
+    big = plan_grid(cuts, max_cells=65536)
+    assert np.array_equal(big.search(x), np.searchsorted(cuts, x, side="right"))
     assert np.all(grid.key(x) >= 1)
 
 

@@ -86,6 +86,9 @@ UNSEEN_LABEL = "other (unseen)"
 # Rows scored per Polars pass: bounds memory (one Float64 column per term per chunk) while
 # keeping each pass long enough for Polars' parallel expression evaluation to pay off.
 CHUNK_ROWS = 1 << 18
+# score() holds several rows x terms matrices per chunk (contributions, |contributions|,
+# row-major copy) to rank reasons: smaller chunks keep 2.4M rows under ~1.5 GB, same speed.
+SCORE_CHUNK_ROWS = 1 << 16
 
 
 # --------------------------------------------------------------------------------------------
@@ -430,6 +433,7 @@ class Scorecard:
     source: dict = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
     _compiled: list[_Compiled] | None = field(default=None, init=False, repr=False, compare=False)
+    _polars: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     # ---- construction and persistence ---------------------------------------------------
 
@@ -587,42 +591,100 @@ class Scorecard:
 
     # ---- scoring --------------------------------------------------------------------------
 
-    def _index_expr(self, axis: _Axis) -> pl.Expr:
-        col = pl.col(self.features[axis.feature]["name"])
-        if axis.kind == "continuous":
-            found = pl.lit(pl.Series(axis.cuts, dtype=pl.Float64)).search_sorted(col, side="right")
-            bins = found.cast(pl.Int64) + 1
-        else:
-            bins = col.replace_strict(axis.mapping, default=axis.unseen, return_dtype=pl.Int64) \
-                if axis.mapping else pl.lit(axis.unseen, dtype=pl.Int64)
-        return pl.when(col.is_null()).then(pl.lit(0, dtype=pl.Int64)).otherwise(bins)
+    def _polars_plan(self) -> tuple[list[pl.Expr], list[pl.Expr]]:
+        """(bin expressions, one per feature; term expressions over those bins).
 
-    def _term_exprs(self) -> list[pl.Expr]:
-        exprs = []
-        for term in self._plan():
-            flat = pl.Series(term.table.ravel(), dtype=pl.Float64)
+        Each continuous feature is searched once, over the union of the cuts of every level
+        its terms use (``searchsorted`` done by a :class:`~toolkit.scorecard_grid.GridPlan`:
+        a cell lookup plus a few gathers, ~2x faster than ``search_sorted``). Small index
+        maps then turn the union bin into each term's own bin: main effects fold map and
+        scores into one array, pairs add two mapped offsets and gather. Bin 0 is missing.
+        """
+        if self._polars is not None:
+            return self._polars
+        from toolkit.scorecard_grid import GRID_SIZES, plan_grid
+
+        used: dict[int, set[int]] = {}
+        for t in self.terms:
+            for f, level in zip(t["features"], t["bin_levels"]):
+                used.setdefault(f, set()).add(level)
+        index_exprs: list[pl.Expr] = []
+        maps: dict[tuple[int, int], np.ndarray] = {}  # (feature, level) -> raw bin per union bin
+        for f, levels in sorted(used.items()):
+            feat = self.features[f]
+            col = pl.col(feat["name"])
+            alias = f"__segkit_bin{f}"
+            if feat["type"] == "nominal":
+                # bins of the lowest level used; other levels (none in practice) by category
+                level = min(levels)
+                cats = feat["bins"][level]
+                unseen = len(cats) + 1
+                for other in levels:
+                    named = feat["bins"][other]
+                    m = np.full(unseen + 1, len(named) + 1)
+                    m[0] = 0
+                    for cat, b in cats.items():
+                        m[int(b)] = named.get(cat, len(named) + 1)
+                    maps[(f, other)] = m
+                binned = col.replace_strict({k: int(v) for k, v in cats.items()}, default=unseen,
+                                            return_dtype=pl.Int64) if cats else pl.lit(unseen, dtype=pl.Int64)
+                index_exprs.append(pl.when(col.is_null()).then(pl.lit(0, dtype=pl.Int64))
+                                   .otherwise(binned).alias(alias))
+                continue
+            union = np.unique(np.concatenate([np.asarray(feat["bins"][lv], dtype=np.float64) for lv in levels]))
+            reps = np.concatenate([[-np.inf], union])  # a value inside each union bin 1..len+1
+            for level in levels:
+                cuts = np.asarray(feat["bins"][level], dtype=np.float64)
+                maps[(f, level)] = np.concatenate([[0], np.searchsorted(cuts, reps, side="right") + 1])
+            if len(union) == 0:
+                index_exprs.append(pl.when(col.is_null()).then(pl.lit(0, dtype=pl.Int64))
+                                   .otherwise(pl.lit(1, dtype=pl.Int64)).alias(alias))
+                continue
+            grid = plan_grid(union, max_cells=min(GRID_SIZES[-1], max(256, 64 * len(union))))
+            key = ((col.clip(grid.low, grid.top) - grid.base) * grid.scale).floor().cast(pl.Int64)
+            r1 = pl.lit(pl.Series(grid.start, dtype=pl.Int64)).gather(key - 1)
+            padded = pl.lit(pl.Series(grid.padded_cuts(), dtype=pl.Float64))
+            for level in range(grid.steps):
+                step = 2 ** (grid.steps - 1 - level)
+                r1 = r1 + (padded.gather(r1 + (step - 1)) <= col).cast(pl.Int64) * step
+            index_exprs.append(r1.fill_null(0).alias(alias))  # null x -> null key -> 0
+
+        term_exprs = []
+        for t in self.terms:
+            table = np.asarray(t["scores"], dtype=np.float64)
+            fs, levels = t["features"], t["bin_levels"]
+            if len(fs) == 1:
+                folded = table[maps[(fs[0], levels[0])]]
+                term_exprs.append(pl.lit(pl.Series(folded, dtype=pl.Float64))
+                                  .gather(pl.col(f"__segkit_bin{fs[0]}")).alias(t["name"]))
+                continue
+            strides = np.cumprod([1, *table.shape[::-1]])[:-1][::-1]
             index = None
-            stride = 1
-            for axis in reversed(term.axes):
-                part = self._index_expr(axis) * stride if stride != 1 else self._index_expr(axis)
+            for f, level, stride in zip(fs, levels, strides):
+                offsets = pl.lit(pl.Series(maps[(f, level)] * int(stride), dtype=pl.Int64))
+                part = offsets.gather(pl.col(f"__segkit_bin{f}"))
                 index = part if index is None else index + part
-                stride *= axis.size
-            exprs.append(pl.lit(flat).gather(index).alias(term.name))
-        return exprs
+            term_exprs.append(pl.lit(pl.Series(table.ravel(), dtype=pl.Float64)).gather(index).alias(t["name"]))
+        self._polars = (index_exprs, term_exprs)
+        return self._polars
 
-    def _chunks(self, frame: pl.DataFrame) -> Iterable[pl.DataFrame]:
-        for start in range(0, frame.height, CHUNK_ROWS):
-            yield frame.slice(start, CHUNK_ROWS)
+    def _chunks(self, frame: pl.DataFrame, size: int | None = None) -> Iterable[pl.DataFrame]:
+        size = size or CHUNK_ROWS
+        for start in range(0, frame.height, size):
+            yield frame.slice(start, size)
 
-    def _contrib_chunk(self, chunk: pl.DataFrame) -> pl.DataFrame:
-        return self._prepared(chunk).select(self._term_exprs())
+    def _contrib_chunk(self, chunk: pl.DataFrame, prepared: pl.DataFrame | None = None) -> pl.DataFrame:
+        bins, terms = self._polars_plan()
+        prepared = self._prepared(chunk) if prepared is None else prepared
+        return prepared.select(bins).select(terms)
 
     def _logit_of(self, contributions: pl.DataFrame) -> np.ndarray:
-        # intercept first, then terms in order: the order interpret adds them in
-        total = contributions.select(
-            pl.sum_horizontal([pl.lit(self.intercept, dtype=pl.Float64), *[pl.col(c) for c in contributions.columns]])
-        )
-        return total.to_series().to_numpy()
+        # intercept first, then terms in model order (as interpret adds them), one column at
+        # a time: pl.sum_horizontal's reduction order varies between runs (last-bit noise)
+        total = np.full(contributions.height, self.intercept, dtype=np.float64)
+        for column in contributions.iter_columns():
+            total += column.to_numpy()
+        return total
 
     def contributions(self, frame) -> pl.DataFrame:
         """Per-term contributions in log-odds: one Float64 column per term, one row per input row."""
@@ -658,9 +720,9 @@ class Scorecard:
         self._check_inputs(frame, extra=[self.id_column])
         k = min(top_reasons, len(self.terms))
         parts = []
-        for chunk in self._chunks(frame):
+        for chunk in self._chunks(frame, SCORE_CHUNK_ROWS):
             prepared = self._prepared(chunk)
-            contrib = prepared.select(self._term_exprs())
+            contrib = self._contrib_chunk(chunk, prepared)
             prob = _inv_logit(self._logit_of(contrib))
             cols = [chunk.get_column(self.id_column),
                     pl.Series(PROBABILITY_COLUMN, prob, dtype=pl.Float64),
@@ -673,7 +735,8 @@ class Scorecard:
                      DECISION_COLUMN: pl.Series([], dtype=pl.Boolean)}
             empty.update({f"reason_{i + 1}": pl.Series([], dtype=pl.Utf8) for i in range(top_reasons)})
             return pl.DataFrame(empty)
-        out = pl.concat(parts, rechunk=True) if len(parts) > 1 else parts[0]
+        # no rechunk: copying millions of reason strings into one buffer doubles peak memory
+        out = pl.concat(parts, rechunk=False) if len(parts) > 1 else parts[0]
         for i in range(k, top_reasons):  # asked for more reasons than the model has terms
             out = out.with_columns(pl.lit(None, dtype=pl.Utf8).alias(f"reason_{i + 1}"))
         return out
@@ -681,36 +744,47 @@ class Scorecard:
     def _reasons(self, prepared: pl.DataFrame, contrib: pl.DataFrame, k: int) -> list[pl.Series]:
         if k == 0:
             return []
-        values = contrib.to_numpy()  # rows x terms, Float64
+        values = contrib.to_numpy(order="c")  # rows x terms; row-major makes argmax per row fast
         n = values.shape[0]
-        order = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :k]
         rows = np.arange(n)
+        # top k by |contribution|: k argmax passes (argmax keeps the first of equals, so
+        # ties go to the earlier term) - much cheaper than sorting every row
+        magnitude = np.abs(values)
+        top = np.empty((n, k), dtype=np.int64)
+        for slot in range(k):
+            top[:, slot] = np.argmax(magnitude, axis=1)
+            magnitude[rows, top[:, slot]] = -1.0
+        del magnitude
+        chosen = np.take_along_axis(values, top, axis=1)  # n x k
+        # describe every (row, slot) with a non-zero contribution, grouped by term so each
+        # term's features are gathered and formatted once per chunk
+        flat_term = top.ravel()
+        wanted = np.flatnonzero(chosen.ravel() != 0)
+        by_term = wanted[np.argsort(flat_term[wanted], kind="stable")]
+        bounds = np.searchsorted(flat_term[by_term], np.arange(len(self.terms) + 1))
+        pieces = []
+        for t in range(len(self.terms)):
+            lo, hi = bounds[t], bounds[t + 1]
+            if lo == hi:
+                continue
+            rows_t = pl.Series(by_term[lo:hi] // k)
+            cols = [self.features[f]["name"] for f in self.terms[t]["features"]]
+            picked = prepared.select([pl.col(c).gather(rows_t) for c in cols])
+            pieces.append(picked.select(self._describe_expr(t)).to_series())
+        described = pl.concat(pieces) if pieces else pl.Series("d", [], dtype=pl.Utf8)
+        position = np.full(n * k, -1, dtype=np.int64)  # flat (row, slot) -> index in described
+        position[by_term] = np.arange(len(by_term))
         out = []
         for slot in range(k):
-            term_of_row = order[:, slot]
-            chosen = values[rows, term_of_row]
-            by_term = np.argsort(term_of_row, kind="stable")
-            sorted_terms = term_of_row[by_term]
-            bounds = np.searchsorted(sorted_terms, np.arange(len(self.terms) + 1))
-            pieces = []
-            for t in range(len(self.terms)):
-                lo, hi = bounds[t], bounds[t + 1]
-                if lo == hi:
-                    continue
-                rows_t = pl.Series(by_term[lo:hi])
-                cols = [self.features[f]["name"] for f in self.terms[t]["features"]]
-                picked = prepared.select([pl.col(c).gather(rows_t) for c in cols])
-                pieces.append(picked.select(self._describe_expr(t)).to_series())
-            described = pl.concat(pieces) if pieces else pl.Series([], dtype=pl.Utf8)
-            inverse = np.empty(n, dtype=np.int64)
-            inverse[by_term] = np.arange(n)
-            described = described.gather(inverse)
-            text = pl.DataFrame({"d": described, "c": chosen}).select(
-                pl.when(pl.col("c") != 0)
+            where = position[slot::k]
+            texts = described.gather(pl.Series(np.where(where >= 0, where, 0))) if len(described) else \
+                pl.Series("d", [None] * n, dtype=pl.Utf8)
+            frame = pl.DataFrame({"d": texts, "c": chosen[:, slot], "ok": where >= 0})
+            out.append(frame.select(
+                pl.when(pl.col("ok"))
                 .then(pl.concat_str([pl.col("d"), pl.lit(" ("), _signed(pl.col("c")), pl.lit(")")]))
                 .alias(f"reason_{slot + 1}")
-            ).to_series()
-            out.append(text)
+            ).to_series())
         return out
 
     def _describe_expr(self, t: int) -> pl.Expr:

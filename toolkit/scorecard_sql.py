@@ -2,24 +2,27 @@
 
 Why this design: the obvious translations are slow. A CASE per bin (flat or as a
 binary-search tree) costs DuckDB per *expression node*, and a 50-term EBM has ~15,000 bins:
-the tree version of this module took 38 s for 180K rows. Joins to VALUES lookup tables and
-ASOF joins were slower still (they sort the table once per feature). Here every bin lookup is
-a few arithmetic operations and array subscripts, whatever the number of bins:
+the CASE-tree version of this module took 38 s for 180K rows. Joins to VALUES lookup tables
+and ASOF joins were slower still (they sort the table once per feature). Here a bin lookup
+is a handful of arithmetic operations and array subscripts, whatever the number of bins:
 
-1. **Grid.** For each binned axis (a feature at the bin level a term uses), the cuts get a
-   uniform grid with ``G`` cells: ``cell = floor((x - a) * s)`` clamped to the grid, with
-   ``s`` a power of two so the scaling is exact. ``LO[cell]`` is the number of cuts that lie
-   wholly below the cell (computed in Python with the same IEEE arithmetic; the key is
-   monotone in ``x``, which is all the proof needs). A cut that is the first value of its
-   cell (typical for integer features, cuts at k + 0.5) is counted by ``LO`` too.
-2. **Correction.** The cuts left inside a cell are resolved with a branchless binary search,
-   ``r = r + step * (CUTS[r + step] <= x)``, one subquery level per step; ``G`` is chosen
-   per axis (16..8192 cells) so most axes need 0 or 1 step, 2-3 at worst. The result equals
-   ``searchsorted(cuts, x, side="right")`` exactly.
-3. **Lookup.** Each term's score table (adjacent bins with identical scores merged first) is
-   one array literal indexed by ``missing/bin/unseen`` positions (row-major for pairs).
-   Nominal features map categories with ``CASE WHEN x IN ('a', 'b') THEN k``; categories
-   that score like an unseen one are left to ``ELSE``.
+1. **Merge.** Adjacent bins whose scores are identical are merged (exactly; per term and
+   axis), which removes most of a boosted shape's 1023 cuts.
+2. **Grid.** Each continuous feature is searched once, over the union of the merged cuts of
+   all its terms (main effect at bin level 0, pairs at level 1): a uniform grid with ``s`` a
+   power of two gives ``cell = floor((least(greatest(x, low), top) - base) * s)`` and
+   ``r1 = START[cell]`` counts the cuts known to lie below every value of the cell
+   (:mod:`toolkit.scorecard_grid` has the proof and the numpy mirror).
+3. **Steps.** Cuts sharing a cell are resolved with a branchless binary search,
+   ``r1 = r1 + step * (CUTS[r1 + step] <= x)``, one subquery level per step; the grid size
+   (16..8192 cells) is chosen so most features need 0 or 1 step. Integer features (cuts at
+   k + 0.5) need none. The result equals ``searchsorted(cuts, x, side="right") + 1``.
+4. **Lookup.** A main effect's scores are one array literal indexed by the feature's union
+   bin (0 = missing); a pair adds two small index arrays (union bin -> the axis's merged bin,
+   times its stride) and indexes its flattened table. Nominal axes map categories with
+   ``CASE WHEN x IN ('a', 'b') THEN k``; categories scoring like an unseen one fall to ELSE.
+
+Measured in DuckDB (2 cores, 50-term model): 2.4M rows in ~3.7 s (bench/RESULTS.md).
 
 Exactness: numbers are written in scientific notation with Python's shortest round-trip
 repr (``0.1e0``, ``3.5e2``), which every supported engine parses as a double (a bare
@@ -34,10 +37,12 @@ values are compared as text after ``CAST(x AS <text>)``; booleans become ``'true
 Query shape (internal aliases are fixed names; the user's names appear only in the
 innermost SELECT and as the output id alias)::
 
-    SELECT "__id" AS "<id_column>", 1 / (1 + EXP(-(intercept + S1[i1] + S2[i2a * n + i2b] ...)))
-      AS "purchase_probability"
-    FROM (step levels: r = r + step * (CUTS[r + step] <= x))
-    FROM (grid: r = LO[cell(x)]; nominal: CASE x IN (...))
+    SELECT "__id" AS "<id_column>",
+           1 / (1 + EXP(-(intercept + S1[j1 + 1] + S2[A2[j2 + 1] + B2[j3 + 1] + 1] + ...)))
+             AS "purchase_probability"
+    FROM (positions: j = COALESCE(r1 * present, 0))
+    FROM (step levels: r1 = r1 + step * (CUTS[r1 + step] <= x))
+    FROM (grid: r1 = START[cell(x)]; nominal: CASE x IN (...))
     FROM (features: ratios)  FROM (NaN -> NULL)  FROM (CAST inputs)  FROM <table>
 
 Dialects: duckdb, postgres, bigquery, snowflake, spark. Array subscripts are emitted per
@@ -53,13 +58,13 @@ with ~40 features and 10 pairs approaches (``len(to_sql(...))`` tells).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import sqlglot
 from sqlglot import exp
 
 from toolkit.errors import SegkitError
+from toolkit.scorecard_grid import GridPlan, plan_grid
 
 DIALECTS = ("duckdb", "postgres", "bigquery", "snowflake", "spark")
 ID_ALIAS = "__id"
@@ -67,108 +72,6 @@ PROBABILITY_COLUMN = "purchase_probability"
 # exp() overflows a double beyond ~709 and PostgreSQL raises instead of returning inf/0:
 # the logit is clamped when the model can reach such values (changes p by < 1e-300).
 LOGIT_CLAMP = 700.0
-GRID_SIZES = tuple(2 ** p for p in range(4, 14))  # 16 .. 8192 cells
-
-
-# --------------------------------------------------------------------------------------------
-# grid search plan for one axis (pure numpy; mirrored exactly by the SQL)
-
-
-@dataclass(frozen=True)
-class GridPlan:
-    """How SQL finds ``r = searchsorted(cuts, x, side="right")`` for one axis.
-
-    ``cell(x) = floor((least(greatest(x, low), top) - base) * scale)`` is monotone in ``x``,
-    at least 1, and computed with the same IEEE operations in numpy and in SQL; ``x`` is
-    clipped before any arithmetic, so a huge finite value cannot overflow (PostgreSQL raises
-    on overflow). ``start[cell - 1]`` is ``1 +`` the number of cuts known to be <= every x of
-    the cell; ``steps`` rounds of ``r1 += step * (CUTS1[r1 + step] <= x)`` over the cuts left
-    inside the cell finish the search (``CUTS1`` = a dummy, the cuts, NaN padding), giving
-    ``r1 = r + 1``.
-    """
-
-    cuts: np.ndarray
-    low: float
-    top: float
-    base: float
-    scale: float  # a power of two: the scaling is exact
-    start: np.ndarray  # length = number of cells; 1-based r of the cell's first value
-    steps: int
-
-    @property
-    def cells(self) -> int:
-        return len(self.start)
-
-    def key(self, x: np.ndarray) -> np.ndarray:
-        clipped = np.minimum(np.maximum(np.asarray(x, dtype=np.float64), self.low), self.top)
-        return np.floor((clipped - self.base) * self.scale).astype(np.int64)
-
-    def padded_cuts(self) -> np.ndarray:
-        # NaN padding: "NaN <= x" is false for every x, +inf included (no overshoot)
-        return np.concatenate([[np.nan], self.cuts, np.full(2 ** self.steps, np.nan)])
-
-    def search(self, x: np.ndarray) -> np.ndarray:
-        """The SQL algorithm in numpy (non-missing ``x``): equals searchsorted(..., "right")."""
-        x = np.asarray(x, dtype=np.float64)
-        padded = self.padded_cuts()
-        r1 = self.start[self.key(x) - 1]
-        for level in range(self.steps):
-            step = 2 ** (self.steps - 1 - level)
-            r1 = r1 + step * (padded[r1 + step - 1] <= x)
-        return r1 - 1
-
-
-def _build_grid(cuts: np.ndarray, low: float, top: float, base: float, scale: float) -> GridPlan | None:
-    with np.errstate(over="ignore", invalid="ignore"):
-        if not np.isfinite((top - base) * scale) or not np.isfinite((low - base) * scale):
-            return None
-        probe = GridPlan(cuts, low, top, base, scale, np.zeros(0, dtype=np.int64), 0)
-        first, last = int(probe.key(np.array([low]))[0]), int(probe.key(np.array([top]))[0])
-    if first < 1 or last > 4 * GRID_SIZES[-1]:
-        return None
-    keys = probe.key(cuts)
-    with np.errstate(over="ignore"):
-        below = probe.key(np.nextafter(cuts, -np.inf))
-    edge = below < keys  # the cut is the smallest value of its cell: every x there is >= it
-    cells = np.arange(1, last + 1)
-    counted = np.searchsorted(keys, cells, side="left")  # cuts in earlier cells
-    edge_in = np.bincount(keys[edge], minlength=last + 1)[1:]
-    inside = np.bincount(keys[~edge], minlength=last + 1)
-    k = int(inside.max())
-    steps = math.ceil(math.log2(k + 1)) if k else 0
-    return GridPlan(cuts, low, top, base, scale, (1 + counted + edge_in).astype(np.int64), steps)
-
-
-def plan_grid(cuts: np.ndarray, max_cells: int | None = None) -> GridPlan:
-    """The cheapest exact grid: fewest search steps, then fewest cells.
-
-    ``max_cells`` (default ``max(64, 8 * len(cuts))``, at most 8192) bounds the size of the
-    ``start`` array written into the SQL.
-    """
-    cuts = np.asarray(cuts, dtype=np.float64)
-    limit = max_cells or min(GRID_SIZES[-1], max(64, 8 * len(cuts)))
-    best: GridPlan | None = None
-    first, last = float(cuts[0]), float(cuts[-1])
-    for cells in GRID_SIZES:
-        if cells > limit and best is not None:
-            break
-        span = last - first
-        scale = 2.0 ** math.floor(math.log2((cells - 2) / span)) if 0 < span < math.inf else 1.0
-        if not 0 < scale < math.inf:
-            continue
-        candidates = []
-        for low in (first, first - 1.0 / scale):  # the second lets the first cut be a cell edge
-            for shift in (1.0, 2.0):
-                candidates.append(_build_grid(cuts, low, last, low - shift / scale, scale))
-        for plan in candidates:
-            if plan is not None and (best is None or (plan.steps, plan.cells) < (best.steps, best.cells)):
-                best = plan
-        if best is not None and best.steps == 0:
-            break
-    if best is None:  # cuts spanning ~1e308: one cell, then a plain binary search
-        best = _build_grid(cuts, 0.0, 0.0, -1.0, 1.0)
-    assert best is not None
-    return best
 
 
 # --------------------------------------------------------------------------------------------
@@ -338,84 +241,99 @@ def build_query(card, dialect: str = "duckdb", table: str = "customers") -> exp.
         cols.append((alias, value))
     query = _level(cols, query, "__segkit_clean")
 
-    # 4. bins: each continuous axis starts its search at start[cell(x)] (1-based r);
-    #    nominal axes get their final 0-based position; p<i> = 1 when feature i is present
+    # 4. bins. A continuous feature is searched once, over the union U of the cuts of all
+    #    its terms' axes (each axis's cuts are merged where scores repeat, so U is small):
+    #    r1 = start[cell(x)], refined by the step levels to r + 1 (r = cuts <= x).
+    #    Nominal axes get their final 0-based position; p<i> = 1 when feature i is present.
     plan = card._plan()
-    axis_col: dict[tuple, str] = {}  # (feature, cuts) or (term, axis) -> column
-    grids: dict[str, tuple[GridPlan, str]] = {}
+    union: dict[int, np.ndarray] = {}
+    for term in plan:
+        for axis in term.axes:
+            if axis.kind == "continuous":
+                union[axis.feature] = np.union1d(union.get(axis.feature, np.zeros(0)), axis.cuts)
+    grids: dict[int, GridPlan] = {}
     bins: list[tuple[str, exp.Expression]] = []
-    present: dict[int, str] = {}
-    term_axes: list[list[tuple[str, object]]] = []
+    for f, cuts in sorted(union.items()):
+        x = _col(f_alias[f])
+        bins.append((f"p{f}", exp.cast(exp.Not(this=_is_null(x.copy())), _int_type(dialect))))
+        if len(cuts) == 0:
+            bins.append((f"r{f}", _int(1)))
+            continue
+        grid = grids[f] = plan_grid(cuts)
+        clipped = _least(_greatest(x, _num(grid.low)), _num(grid.top))
+        cell = exp.Floor(this=_mul(_paren(exp.Sub(this=clipped, expression=_num(grid.base))), _num(grid.scale)))
+        cell = exp.cast(cell, _int_type(dialect))
+        bins.append((f"r{f}", _element(_array(grid.start, dialect, floats=False), cell, dialect, floats=False)))
+    nominal_axes: dict[tuple[int, int], str] = {}
     for t, term in enumerate(plan):
-        names = []
         for k, axis in enumerate(term.axes):
-            x = _col(f_alias[axis.feature])
-            if axis.kind == "nominal":
-                name = f"b{len(axis_col)}"
-                axis_col[(t, k)] = name
-                groups: dict[int, list[str]] = {}
-                for cat, index in axis.mapping.items():
-                    groups.setdefault(index, []).append(cat)
-                ifs = [(_is_null(x.copy()), _int(0))]
-                ifs += [(exp.In(this=x.copy(), expressions=[exp.Literal.string(c) for c in cats]), _int(index))
-                        for index, cats in sorted(groups.items())]
-                bins.append((name, _case(ifs, _int(axis.unseen))))
-                names.append((name, axis))
+            if axis.kind != "nominal":
                 continue
-            if axis.feature not in present:
-                present[axis.feature] = f"p{axis.feature}"
-                bins.append((present[axis.feature], exp.cast(exp.Not(this=_is_null(x.copy())), _int_type(dialect))))
-            key = (axis.feature, axis.cuts.tobytes())
-            if key not in axis_col:
-                name = f"b{len(axis_col)}"
-                axis_col[key] = name
-                if len(axis.cuts):
-                    grid = plan_grid(axis.cuts)
-                    grids[name] = (grid, f_alias[axis.feature])
-                    clipped = _least(_greatest(x, _num(grid.low)), _num(grid.top))
-                    cell = exp.Floor(this=_mul(_paren(exp.Sub(this=clipped, expression=_num(grid.base))),
-                                               _num(grid.scale)))
-                    cell = exp.cast(cell, _int_type(dialect))
-                    bins.append((name, _element(_array(grid.start, dialect, floats=False), cell, dialect,
-                                                floats=False)))
-                else:
-                    bins.append((name, _int(1)))
-            names.append((axis_col[key], axis))
-        term_axes.append(names)
+            x = _col(f_alias[axis.feature])
+            groups: dict[int, list[str]] = {}
+            for cat, index in axis.mapping.items():
+                groups.setdefault(index, []).append(cat)
+            ifs = [(_is_null(x.copy()), _int(0))]
+            ifs += [(exp.In(this=x.copy(), expressions=[exp.Literal.string(c) for c in cats]), _int(index))
+                    for index, cats in sorted(groups.items())]
+            name = nominal_axes[(t, k)] = f"c{t}_{k}"
+            bins.append((name, _case(ifs, _int(axis.unseen))))
     cols = [(ID_ALIAS, _col(ID_ALIAS))] + [(a, _col(a)) for a in f_alias] + bins
     query = _level(cols, query, "__segkit_features")
 
     # 5. binary-search steps inside grid cells: r1 += step * (CUTS1[r1 + step] <= x)
-    depth = max((g.steps for g, _ in grids.values()), default=0)
+    carried = [name for name, _ in bins]
+    depth = max((g.steps for g in grids.values()), default=0)
     for level in range(depth):
         cols = [(ID_ALIAS, _col(ID_ALIAS))] + [(a, _col(a)) for a in f_alias]
-        for name, _ in bins:
-            if name in grids and level < grids[name][0].steps:
-                grid, feature_col = grids[name]
+        for name in carried:
+            f = int(name[1:]) if name.startswith("r") else None
+            if f is not None and f in grids and level < grids[f].steps:
+                grid = grids[f]
                 step = 2 ** (grid.steps - 1 - level)
                 probe = _element(_array(grid.padded_cuts(), dialect, floats=True),
                                  _add(_col(name), _int(step)), dialect, floats=True)
-                hit = exp.cast(exp.LTE(this=probe, expression=_col(feature_col)), _int_type(dialect))
+                hit = exp.cast(exp.LTE(this=probe, expression=_col(f_alias[f])), _int_type(dialect))
                 cols.append((name, _add(_col(name), _mul(_int(step), hit))))
             else:
                 cols.append((name, _col(name)))
         query = _level(cols, query, f"__segkit_step{level}")
 
-    # 6. scores: position along a continuous axis = r1 * present (0 = missing, r + 1 = bin;
-    #    COALESCE because r1 is NULL for a missing x wherever GREATEST or a step saw the NULL);
-    #    flat 1-based index into the term's table = sum(position * stride) + 1
+    # 6. union bin per continuous feature: j = r1 * present (0 = missing, 1.. = bins);
+    #    COALESCE because r1 is NULL for a missing x wherever GREATEST or a step saw the NULL
+    cols = [(ID_ALIAS, _col(ID_ALIAS))]
+    cols += [(f"j{f}", exp.Coalesce(this=_mul(_col(f"r{f}"), _col(f"p{f}")), expressions=[_int(0)]))
+             for f in sorted(union)]
+    cols += [(name, _col(name)) for name in nominal_axes.values()]
+    query = _level(cols, query, "__segkit_positions")
+
+    # 7. scores: a term's table is indexed by its axes' positions (row-major); a continuous
+    #    axis's position is MAP[j + 1] (union bin -> the axis's merged bin). Main effects fold
+    #    the map into the score array.
     terms = []
-    for term, names in zip(plan, term_axes):
-        index = None
-        stride = 1
-        for name, axis in reversed(names):
+    for t, term in enumerate(plan):
+        strides = np.cumprod([1, *term.table.shape[::-1]])[:-1][::-1]
+        maps = []
+        for axis in term.axes:
             if axis.kind == "continuous":
-                part = exp.Coalesce(this=_mul(_col(name), _col(present[axis.feature])), expressions=[_int(0)])
+                reps = np.concatenate([[-np.inf], union[axis.feature]])
+                maps.append(np.concatenate([[0], np.searchsorted(axis.cuts, reps, side="right") + 1]))
             else:
-                part = _col(name)
-            part = _mul(_paren(part), _int(stride)) if stride != 1 else part
+                maps.append(None)
+        if len(term.axes) == 1 and maps[0] is not None:
+            folded = term.table[maps[0]]
+            index1 = _add(_col(f"j{term.axes[0].feature}"), _int(1))
+            terms.append(_element(_array(folded, dialect, floats=True), index1, dialect, floats=True))
+            continue
+        index = None
+        for k, (axis, m, stride) in enumerate(zip(term.axes, maps, strides)):
+            if m is not None:
+                part = _element(_array(m * int(stride), dialect, floats=False),
+                                _add(_col(f"j{axis.feature}"), _int(1)), dialect, floats=False)
+            else:
+                part = _col(nominal_axes[(t, k)])
+                part = _mul(part, _int(int(stride))) if stride != 1 else part
             index = part if index is None else _add(index, part)
-            stride *= axis.size
         index1 = _add(index, _int(1))
         terms.append(_element(_array(term.table.ravel(), dialect, floats=True), index1, dialect, floats=True))
     logit = _num(card.intercept)
@@ -429,7 +347,7 @@ def build_query(card, dialect: str = "duckdb", table: str = "customers") -> exp.
                    typed=False, safe=False)
     final = exp.Select(expressions=[_col(ID_ALIAS).as_(card.id_column, quoted=True),
                                     prob.as_(PROBABILITY_COLUMN, quoted=True)])
-    return final.from_(query.subquery("__segkit_bins", copy=False), copy=False)
+    return final.from_(query.subquery("__segkit_scores", copy=False), copy=False)
 
 
 def to_sql(card, dialect: str = "duckdb", table: str = "customers", *, pretty: bool = False) -> str:
