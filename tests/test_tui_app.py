@@ -406,3 +406,21 @@ def test_every_tab_at_80x24(run):
                 assert app.query_one("#rules-editor").region.height >= 5
 
     drive(SegkitApp(run, strict=True, watch_disk=None), steps, size=(80, 24))
+
+
+@pytest.mark.parametrize("victim", ["data.parquet", "scores.parquet", "scorecard.json", "assignments.parquet"])
+def test_corrupt_files_are_notifications_not_crashes(run, victim):
+    (run / victim).write_bytes(b"this is not the file you are looking for")
+
+    async def steps(app, pilot):
+        assert app.is_running
+        said = [n for n in app._notifications if victim in str(n.message)]
+        assert said and "Unexpected" not in str(said[0].message)  # named, readable
+        for tab in "2345":
+            await pilot.press(tab)
+            await settle(app, pilot)
+        await pilot.press("1")
+        await settle(app, pilot)
+        assert app.is_running
+
+    drive(SegkitApp(run, watch_disk=None), steps)  # not strict: exactly what users run

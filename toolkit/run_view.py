@@ -192,6 +192,7 @@ class RunView:
         self._segments_read = False
         self._scorecard = None
         self._frame: pl.DataFrame | None = None
+        self.problems: list[str] = []  # non-fatal: an optional file that could not be read
 
     # -- small artifacts --------------------------------------------------------------------
     @property
@@ -202,16 +203,16 @@ class RunView:
         """metrics.json, or None when the run was not trained."""
         with self._lock:
             if not self._metrics_read:
+                self._metrics_read = True  # a broken file is reported once, then treated as absent
                 self._metrics = runs.load_json(self.run, runs.METRICS)
-                self._metrics_read = True
             return self._metrics
 
     def segments_summary(self) -> dict | None:
         """segments.json, or None when segmentation has not run."""
         with self._lock:
             if not self._segments_read:
-                self._segments = runs.load_json(self.run, runs.SEGMENTS)
                 self._segments_read = True
+                self._segments = runs.load_json(self.run, runs.SEGMENTS)
             return self._segments
 
     def ruleset(self):
@@ -229,15 +230,25 @@ class RunView:
     def has_scorecard(self) -> bool:
         return (self.run / runs.SCORECARD).exists()
 
+    def _training(self) -> dict:
+        try:
+            return (self.metrics() or {}).get("training") or {}
+        except SegkitError:  # reported by whoever called metrics() first
+            return {}
+
+    def _summary(self) -> dict:
+        try:
+            return self.segments_summary() or {}
+        except SegkitError:
+            return {}
+
     @property
     def id_column(self) -> str:
-        training = (self.metrics() or {}).get("training") or {}
-        return training.get("id_column") or schema.ID_COLUMN
+        return self._training().get("id_column") or schema.ID_COLUMN
 
     @property
     def target(self) -> str:
-        training = (self.metrics() or {}).get("training") or {}
-        return training.get("target") or schema.TARGET_COLUMN
+        return self._training().get("target") or schema.TARGET_COLUMN
 
     @property
     def has_data(self) -> bool:
@@ -251,15 +262,15 @@ class RunView:
     # -- columns without reading the whole table --------------------------------------------
     def data_columns(self) -> list[str]:
         """Column names of the customer table (Parquet: from the footer only)."""
-        self._require_data()
-        if self.data_path.suffix.lower() in (".parquet", ".pq"):
-            return list(pl.read_parquet_schema(self.data_path))
-        return self.frame().columns
+        return list(self.data_schema())
 
     def data_schema(self) -> dict[str, pl.DataType]:
         self._require_data()
         if self.data_path.suffix.lower() in (".parquet", ".pq"):
-            return dict(pl.read_parquet_schema(self.data_path))
+            try:
+                return dict(pl.read_parquet_schema(self.data_path))
+            except Exception as exc:  # noqa: BLE001 - corrupt file: one readable line
+                raise DataError(f"{self.data_path}: cannot read ({str(exc).splitlines()[0]})") from None
         return dict(self.frame().schema)
 
     def _read_columns(self, columns: Sequence[str]) -> pl.DataFrame:
@@ -272,14 +283,27 @@ class RunView:
                 raise DataError(f"{self.data_path}: cannot read ({str(exc).splitlines()[0]})") from None
         return io.load_table(self.data_path).select(columns)
 
+    def _note(self, message: str) -> None:
+        with self._lock:
+            if message not in self.problems:
+                self.problems.append(message)
+
     def _scores(self, columns: Sequence[str]) -> pl.DataFrame | None:
+        """Columns of scores.parquet, or None (absent, or unreadable: noted in ``problems``)."""
         if not self.scores_path.is_file():
             return None
-        have = list(pl.read_parquet_schema(self.scores_path))
-        cols = [c for c in columns if c in have]
-        if self.id_column not in have:
+        try:
+            have = list(pl.read_parquet_schema(self.scores_path))
+            cols = [c for c in columns if c in have]
+            if self.id_column not in have:
+                self._note(f"{self.scores_path}: no {self.id_column!r} column; scores are not shown")
+                return None
+            return pl.read_parquet(self.scores_path,
+                                   columns=[self.id_column] + [c for c in cols if c != self.id_column])
+        except Exception as exc:  # noqa: BLE001 - an unreadable optional file: go on without it
+            self._note(f"{self.scores_path}: cannot read ({str(exc).splitlines()[0]}); "
+                       "probabilities are computed from the scorecard instead")
             return None
-        return pl.read_parquet(self.scores_path, columns=[self.id_column] + [c for c in cols if c != self.id_column])
 
     @staticmethod
     def _attach(base: pl.DataFrame, extra: pl.DataFrame, id_column: str) -> pl.DataFrame:
@@ -380,9 +404,14 @@ class RunView:
         if scores is not None:
             data = self._attach(data.drop(SEGMENT, strict=False), scores, self.id_column)
         assignments = self.run / ASSIGNMENTS
+        a = None
         if assignments.is_file():
-            a = pl.read_parquet(assignments)
-            if {self.id_column, "cluster"} <= set(a.columns):
+            try:
+                a = pl.read_parquet(assignments)
+            except Exception as exc:  # noqa: BLE001
+                self._note(f"{assignments}: cannot read ({str(exc).splitlines()[0]}); "
+                           "fidelity to clusters is not shown")
+            if a is not None and {self.id_column, "cluster"} <= set(a.columns):
                 a = a.select(self.id_column, pl.col("cluster").alias(CLUSTER))
                 data = self._attach(data, a, self.id_column)
         return data
@@ -406,7 +435,7 @@ class RunView:
 
     def cluster_segments(self) -> dict[int, str]:
         """Cluster number (1-based, as in assignments.parquet) -> the segment id it became."""
-        summary = self.segments_summary() or {}
+        summary = self._summary()
         out: dict[int, str] = {}
         for c in summary.get("centroids") or []:
             if c.get("cluster") is not None and c.get("segment"):
@@ -481,9 +510,8 @@ class RunView:
                     return None
             hit = frame.filter(pl.col(self.id_column) == key)
         else:
-            self._require_data()
+            dtype = self.data_schema()[self.id_column]
             scan = pl.scan_parquet(self.data_path)
-            dtype = scan.collect_schema()[self.id_column]
             key = customer_id
             if dtype.is_integer():
                 try:

@@ -10,6 +10,7 @@ every failure becomes a notification: SegkitErrors as their message, anything el
 
 from __future__ import annotations
 
+import functools
 import time
 import traceback
 from pathlib import Path
@@ -37,6 +38,19 @@ from tui.widgets.segments import SegmentsPane
 TABS = (("segments", "Segments"), ("model", "Model"), ("customer", "Customer"), ("rules", "Rules"),
         ("compare", "Compare"))
 NARROW = 100  # below this width the Rules tab stacks editor and coverage
+
+
+def reported(title: str):
+    """Wrap a thread worker so that any error becomes a notification instead of a crash."""
+    def wrap(method):
+        @functools.wraps(method)
+        def run(self, *args, **kwargs):
+            try:
+                return method(self, *args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - the one place errors of workers end up
+                self._from_thread(self.report_error, exc, title)
+        return run
+    return wrap
 
 
 def _default_demo_runner(out, *, rows: int, console):
@@ -147,6 +161,9 @@ class SegkitApp(App):
         if self.strict:
             raise exc
 
+    def warn(self, message: str, title: str = "Run folder") -> None:
+        self.notify(message, severity="warning", title=title, timeout=12)
+
     def _from_thread(self, callback, *args) -> None:
         try:
             self.call_from_thread(callback, *args)
@@ -166,9 +183,11 @@ class SegkitApp(App):
             return
         self._started = time.perf_counter()
         self.update_title()
+        self.refresh_bindings()
         self._load_run()
 
     @work(thread=True, exclusive=True, group="load")
+    @reported("Loading the run")
     def _load_run(self) -> None:
         view = self.view
         assert view is not None
@@ -188,9 +207,15 @@ class SegkitApp(App):
         except SegkitError as exc:
             problem = str(exc)
         rows, rows_error, columns = [], None, None
-        if view.has_data:
+        data_ok = view.has_data
+        if data_ok:
             try:
                 columns = view.data_schema()
+            except SegkitError as exc:  # an unreadable customer table: say it once, show the rest
+                data_ok = False
+                self._from_thread(self.report_error, exc, "Customers")
+        if data_ok:
+            try:
                 rows = view.segment_rows(ruleset)
             except SegkitError as exc:
                 rows_error = str(exc)
@@ -216,7 +241,7 @@ class SegkitApp(App):
                 self._from_thread(self.pane("model").set_scorecard, card)
             except SegkitError as exc:
                 self._from_thread(self.report_error, exc, "scorecard.json")
-        if not view.has_data:
+        if not data_ok:
             return
         try:
             frame = view.frame()
@@ -228,6 +253,8 @@ class SegkitApp(App):
             self._from_thread(self.report_error, exc, "Loading customers")
             return
         self._from_thread(self._frame_ready, segmented, rows, engine, frame.schema)
+        for problem in view.problems:
+            self._from_thread(self.warn, problem)
 
     def _overview_ready(self, metrics, summary, ruleset, problem, rows, rows_error, columns) -> None:
         view = self.view
@@ -287,6 +314,7 @@ class SegkitApp(App):
         self._resegment(ruleset)
 
     @work(thread=True, exclusive=True, group="resegment")
+    @reported("Segments")
     def _resegment(self, ruleset) -> None:
         view = self.view
         try:
@@ -336,6 +364,7 @@ class SegkitApp(App):
         self._profiles_worker(segment_id)
 
     @work(thread=True, exclusive=True, group="profiles")
+    @reported("Profile")
     def _profiles_worker(self, segment_id: str) -> None:
         try:
             segmented = self.segmented_frame()
@@ -358,6 +387,7 @@ class SegkitApp(App):
         self._page_worker(segment_id, offset, limit)
 
     @work(thread=True, exclusive=True, group="page")
+    @reported("Customers")
     def _page_worker(self, segment_id: str, offset: int, limit: int) -> None:
         try:
             segmented = self.segmented_frame()
@@ -380,6 +410,7 @@ class SegkitApp(App):
         self._lookup_worker(customer_id)
 
     @work(thread=True, exclusive=True, group="customer")
+    @reported("Customer")
     def _lookup_worker(self, customer_id: str) -> None:
         pane: CustomerPane = self.pane("customer")
         try:
@@ -416,6 +447,12 @@ class SegkitApp(App):
         if isinstance(self.screen, ExportScreen):
             return
         self.push_screen(ExportScreen(kind, segment=segment, fmt=fmt, dialect=dialect))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide keys that mean nothing yet (no run open: nothing to export)."""
+        if action == "export" and self.view is None:
+            return False
+        return True
 
     def action_export(self) -> None:
         if isinstance(self.screen, SegmentDetailScreen):

@@ -224,6 +224,9 @@ class ExportScreen(ModalScreen[ExportResult | None]):
         except OSError as exc:
             app.call_from_thread(self._failed, f"cannot write {path}: {exc.strerror or exc}")
             return
+        except Exception as exc:  # noqa: BLE001 - shown in the dialog, never a crash
+            app.call_from_thread(self._failed, f"unexpected error ({type(exc).__name__}): {exc}")
+            return
         app.call_from_thread(self._done, result)
 
     def _failed(self, message: str) -> None:
