@@ -54,8 +54,8 @@ def customers(rows: int, seed: int) -> tuple[pl.DataFrame, np.ndarray]:
     country = rng.choice(COUNTRIES, rows, p=[0.4, 0.2, 0.2, 0.1, 0.1])
     subscriber = rng.random(rows) < 0.35
     z = (-1.0 + 0.5 * orders_90 - 0.012 * recency + 0.004 * orders_90 * recency
-         + (country == "GB") * 0.4 * np.log1p(spend) / 4 + 0.8 * subscriber * (clicks > 0.2)
-         + 1.5 * clicks)
+         + 1.5 * (country == "DE") * (recency < 40) - 1.2 * (country == "FR") * (recency < 40)
+         + 1.6 * subscriber * (clicks > 0.2) - 0.8 * subscriber * (clicks < 0.05) + 1.5 * clicks)
     y = (rng.random(rows) < 1 / (1 + np.exp(-z))).astype(np.int8)
     # missing values: null and NaN in numeric columns, null in text and flags
     recency_col = pl.Series(recency).set(pl.Series(rng.random(rows) < 0.06), None)

@@ -42,6 +42,9 @@ def test_model_has_the_structures_the_tests_rely_on(fitted, card):
     pairs = [t for t in card.terms if len(t["features"]) == 2]
     assert pairs, "the fixture must produce interaction terms"
     assert any(1 in t["bin_levels"] for t in pairs), "some pair must use level-1 bins"
+    nominal = {i for i, f in enumerate(card.features) if f["type"] == "nominal"}
+    assert any(nominal & set(t["features"]) for t in pairs), "some pair must have a nominal feature"
+    assert any(not nominal & set(t["features"]) for t in pairs), "some pair must be continuous only"
     missing_scores = [t["scores"][0] for t in card.terms if len(t["features"]) == 1]
     assert any(s != 0 for s in missing_scores), "some feature must have a learned missing score"
 
