@@ -22,13 +22,14 @@ is a handful of arithmetic operations and array subscripts, whatever the number 
    times its stride) and indexes its flattened table. Nominal axes map categories with
    ``CASE WHEN x IN ('a', 'b') THEN k``; categories scoring like an unseen one fall to ELSE.
 
-Measured in DuckDB (2 cores, 50-term model): 2.4M rows in ~3.7 s (bench/RESULTS.md).
+Measured in DuckDB (2 cores, 50-term model): 2.4M rows in 2.7 s (bench/RESULTS.md).
 
-Exactness: numbers are written in scientific notation with Python's shortest round-trip
-repr (``0.1e0``, ``3.5e2``), which every supported engine parses as a double (a bare
-``0.1`` is DECIMAL in DuckDB and Spark, NUMBER in Snowflake). Identifiers are always quoted
-and string literals escaped by sqlglot for the target dialect, so a column named
-``a"b; DROP`` or a category ``O'Brien`` cannot break out of the query. NULL and NaN in
+Exactness: numbers are written with Python's shortest round-trip repr, in scientific
+notation (``0.1e0``) where a bare ``0.1`` would not be a double (DECIMAL in DuckDB and Spark,
+NUMBER in Snowflake) and plain in BigQuery (a FLOAT64 literal) and PostgreSQL (numeric,
+converted to float8 by correct rounding), so every cut compares exactly. Identifiers are
+always quoted and string literals escaped by sqlglot for the target dialect, so a column
+named ``a"b; DROP`` or a category ``O'Brien`` cannot break out of the query. NULL and NaN in
 numeric columns are *missing* (NaN test: ``ISNAN`` in DuckDB and Spark, ``IS_NAN`` in
 BigQuery, ``x = 'NaN'`` in PostgreSQL and Snowflake, where NaN equals itself). Nominal
 values are compared as text after ``CAST(x AS <text>)``; booleans become ``'true'`` /
@@ -50,9 +51,11 @@ dialect: ``(ARRAY[..])[i]`` (DuckDB, PostgreSQL), ``[..][ORDINAL(i)]`` (BigQuery
 ``GET([..], i - 1)`` (Snowflake, 0-based), ``ELEMENT_AT(ARRAY(..), i)`` (Spark). See
 tests/test_scorecard_sql.py for which were executed (DuckDB always; PostgreSQL when a
 server is available) and which are only parsed by sqlglot. Known limits: PostgreSQL cannot
-CAST a boolean to DOUBLE PRECISION (segkit treats flags as nominal) and raises on a ratio
-that overflows a double; BigQuery and Snowflake cap query text at about 1 MB, which a model
-with ~40 features and 10 pairs approaches (``len(to_sql(...))`` tells).
+CAST a boolean to DOUBLE PRECISION (segkit treats flags as nominal) and raises "value out
+of range" on a ratio that over- or underflows a double (inputs beyond 1e+-300); BigQuery and
+Snowflake cap query text at about 1 MB, which a 50-term model (40 features, 10 pairs)
+reaches: 0.99 MB in BigQuery, 1.08 MB in Snowflake (``len(to_sql(...))`` tells; fewer
+interactions shrink it most, as pair tables are ~60% of the text).
 """
 
 from __future__ import annotations
@@ -72,6 +75,10 @@ PROBABILITY_COLUMN = "purchase_probability"
 # exp() overflows a double beyond ~709 and PostgreSQL raises instead of returning inf/0:
 # the logit is clamped when the model can reach such values (changes p by < 1e-300).
 LOGIT_CLAMP = 700.0
+# Dialects where "0.1" is already a double (BigQuery) or converts to one exactly (PostgreSQL
+# numeric -> float8): the "e0" that makes DuckDB, Spark and Snowflake read a double is
+# dropped, which keeps a 50-term model's query under BigQuery's 1 MB text limit.
+PLAIN_DOUBLES = ("bigquery", "postgres")
 
 
 # --------------------------------------------------------------------------------------------
@@ -347,7 +354,12 @@ def build_query(card, dialect: str = "duckdb", table: str = "customers") -> exp.
                    typed=False, safe=False)
     final = exp.Select(expressions=[_col(ID_ALIAS).as_(card.id_column, quoted=True),
                                     prob.as_(PROBABILITY_COLUMN, quoted=True)])
-    return final.from_(query.subquery("__segkit_scores", copy=False), copy=False)
+    final = final.from_(query.subquery("__segkit_scores", copy=False), copy=False)
+    if dialect in PLAIN_DOUBLES:
+        for literal in final.find_all(exp.Literal):
+            if not literal.is_string and literal.this.endswith("e0"):
+                literal.set("this", literal.this[:-2])
+    return final
 
 
 def to_sql(card, dialect: str = "duckdb", table: str = "customers", *, pretty: bool = False) -> str:
