@@ -249,6 +249,10 @@ def report(results: list[dict], args, load_before, load_after, fit_seconds: floa
                          f"scorecard by at most {d['max_abs_diff_vs_scorecard']:.1e}; the table was loaded into "
                          "DuckDB before timing.")
     lines += notes
+    sizes_sql = {d: len(card.to_sql(d)) for d in ("duckdb", "postgres", "bigquery", "snowflake", "spark")}
+    lines.append("- SQL text per dialect (characters): "
+                 + ", ".join(f"{d} {n:,}" for d, n in sizes_sql.items())
+                 + " (BigQuery and Snowflake cap a query near 1 MB).")
     big = max(sizes)
     s = by.get(("scorecard", big))
     i = by.get(("interpret", big))

@@ -25,8 +25,8 @@ How a row is scored (the same rules as interpret 0.7.8):
 Speed (Polars): each continuous feature is binned once over the union of the cuts its terms
 use, by a grid lookup plus a short branchless search (:mod:`toolkit.scorecard_grid`, ~2x
 cheaper than ``search_sorted``); main effects are then one gather, pairs three. Rows are
-processed in chunks to bound memory. 2.4M rows: ~1.1 s on 2 cores, 3.8x faster than
-interpret's ``predict_proba`` (bench/RESULTS.md).
+processed in chunks to bound memory. 2.4M rows: 1.1-1.8 s on 2 shared cores, 2-4x faster
+than interpret's ``predict_proba``, peak 1.3 GB including the table (bench/RESULTS.md).
 
 JSON format (``format_version`` 1), one object::
 

@@ -22,7 +22,7 @@ is a handful of arithmetic operations and array subscripts, whatever the number 
    times its stride) and indexes its flattened table. Nominal axes map categories with
    ``CASE WHEN x IN ('a', 'b') THEN k``; categories scoring like an unseen one fall to ELSE.
 
-Measured in DuckDB (2 cores, 50-term model): 2.4M rows in 2.7 s (bench/RESULTS.md).
+Measured in DuckDB (2 shared cores, 50-term model): 2.4M rows in 2.7-3.5 s (bench/RESULTS.md).
 
 Exactness: numbers are written with Python's shortest round-trip repr, in scientific
 notation (``0.1e0``) where a bare ``0.1`` would not be a double (DECIMAL in DuckDB and Spark,
