@@ -98,7 +98,7 @@ SCORE_CHUNK_ROWS = 1 << 16
 
 
 # --------------------------------------------------------------------------------------------
-# compiled form used for scoring (in memory only; never written)
+# merged form of each term, used by the SQL compiler (in memory only; never written)
 
 
 @dataclass(frozen=True)
@@ -527,6 +527,7 @@ class Scorecard:
         return out
 
     def _plan(self) -> list[_Compiled]:
+        """Each term with adjacent identical bins merged (what toolkit.scorecard_sql emits)."""
         if self._compiled is None:
             self._compiled = [_compile_term(t, self.features) for t in self.terms]
         return self._compiled
