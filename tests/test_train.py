@@ -68,3 +68,9 @@ def test_missing_target_is_a_data_error(toy_table):
     config = TrainConfig(target="purchased", id_column="customer_id", **FAST)
     with pytest.raises(DataError, match="did you mean 'purchased_next_30d'"):
         train(toy_table, config)
+
+
+def test_too_few_rows_is_a_data_error(toy_table):
+    config = TrainConfig(target="purchased_next_30d", id_column="customer_id", **FAST)
+    with pytest.raises(DataError, match="too few rows to train"):
+        train(toy_table.head(30), config)

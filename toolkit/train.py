@@ -26,6 +26,7 @@ from sklearn.model_selection import train_test_split
 
 from toolkit import features as feats
 from toolkit import io, leakage, metrics
+from toolkit.errors import DataError
 from toolkit.fileio import atomic_write_text
 from toolkit.model_input import FeatureSpec, to_model_input
 from toolkit.schema import BY_NAME
@@ -69,6 +70,20 @@ def split_rows(y: np.ndarray, *, seed: int, test_size: float, validation_size: f
     labels = np.empty(len(y), dtype=object)
     labels[train], labels[valid], labels[test] = "train", "validation", "test"
     return labels
+
+
+MIN_ROWS_PER_CLASS = 20
+
+
+def _check_enough_rows(y: np.ndarray) -> None:
+    """Every split needs buyers and non-buyers, or its metrics mean nothing."""
+    positives = int(y.sum())
+    negatives = int(len(y) - positives)
+    if min(positives, negatives) < MIN_ROWS_PER_CLASS:
+        raise DataError(
+            f"too few rows to train and evaluate: {len(y):,} rows with {positives:,} buyers and "
+            f"{negatives:,} non-buyers; the train / validation / test split needs at least "
+            f"{MIN_ROWS_PER_CLASS} of each (a few thousand customers give meaningful metrics)")
 
 
 def _logistic_baseline(frames: dict[str, pl.DataFrame], y: dict[str, np.ndarray],
@@ -123,6 +138,7 @@ def train(frame: pl.DataFrame, config: TrainConfig, *, truth: pl.DataFrame | Non
     y_all = io.binary_target(frame, config.target).to_numpy().astype(int)
     types = io.infer_feature_types(frame, feature_names)
 
+    _check_enough_rows(y_all)
     say("Splitting rows into train / validation / test")
     labels = split_rows(y_all, seed=config.seed, test_size=config.test_size,
                         validation_size=config.validation_size)
