@@ -61,6 +61,7 @@ interactions shrink it most, as pair tables are ~60% of the text).
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 import numpy as np
 import sqlglot
@@ -93,14 +94,36 @@ def _col(name: str) -> exp.Column:
     return exp.column(_ident(name))
 
 
-def _num(value: float) -> exp.Expression:
-    """A double literal in scientific notation (exact in every supported engine)."""
-    value = float(value)
+def _num_text(value: float, dialect: str) -> str:
+    """The shortest exact text of a double that ``dialect`` reads as a double.
+
+    Python's shortest round-trip digits ``D`` and exponent ``E`` (``value = D * 10**E``) are
+    written as ``De<E>`` or ``D.DDDe<E>``, whichever is shorter (``325e-5``, ``1.5e0``):
+    the exponent makes DuckDB, Spark and Snowflake read a double instead of a DECIMAL /
+    NUMBER. BigQuery (FLOAT64) and PostgreSQL (numeric, converted to float8 by correct
+    rounding) also take the plain form (``0.00325``) when it is shorter. Every form is the
+    same decimal number, so every engine parses it to the same double: cuts compare exactly.
+    """
+    value = float(value) + 0.0  # no "-0.0"
     if not math.isfinite(value):
         raise SegkitError(f"cannot write {value!r} as a SQL number")
-    text = repr(value + 0.0)  # no "-0.0"
-    if "e" not in text:
-        text += "e0"
+    sign, digits, exponent = Decimal(repr(abs(value))).as_tuple()
+    text = "".join(map(str, digits)).rstrip("0") or "0"
+    exponent += len(digits) - len(text)
+    options = [f"{text}e{exponent}"]
+    if len(text) > 1:
+        options.append(f"{text[0]}.{text[1:]}e{exponent + len(text) - 1}")
+    if dialect in PLAIN_DOUBLES and "e" not in repr(abs(value)):
+        options.append(repr(abs(value)))  # "0.00325" / "3.0": a "." keeps it non-integer
+    best = min(options, key=len)
+    best = ("-" if value < 0 else "") + best
+    assert float(best) == value, (best, value)  # the same decimal number, hence the same double
+    return best
+
+
+def _num(value: float, dialect: str) -> exp.Expression:
+    """A double literal, exact in every supported engine (see :func:`_num_text`)."""
+    text = _num_text(value, dialect)
     literal = exp.Literal.number(text.lstrip("-"))
     return exp.Neg(this=literal) if text.startswith("-") else literal
 
@@ -154,7 +177,20 @@ def _nan() -> exp.Expression:
 
 
 def _array(values, dialect: str, *, floats: bool) -> exp.Expression:
-    items = [(_num(v) if math.isfinite(v) else _nan()) if floats else _int(v) for v in values]
+    """An array literal. The items are written as one raw token list without spaces (a third
+    of the text of most items); the text is digits, signs, '.' and 'e' only, made here."""
+    texts: list[str] = []
+    items: list[exp.Expression] = []
+    for v in values:
+        if floats and not math.isfinite(v):
+            if texts:
+                items.append(exp.Var(this=",".join(texts)))
+                texts = []
+            items.append(_nan())
+        else:
+            texts.append(_num_text(v, dialect) if floats else str(int(v)))
+    if texts:
+        items.append(exp.Var(this=",".join(texts)))
     arr = exp.Array(expressions=items)
     if dialect == "snowflake":
         return arr
@@ -239,7 +275,7 @@ def build_query(card, dialect: str = "duckdb", table: str = "customers") -> exp.
             d = derived[f["name"]]
             ratio = exp.Div(this=_col(n_alias[d["numerator"]]), expression=_col(n_alias[d["denominator"]]),
                             typed=False, safe=False)
-            value = _case([(exp.GT(this=_col(n_alias[d["denominator"]]), expression=_num(0.0)),
+            value = _case([(exp.GT(this=_col(n_alias[d["denominator"]]), expression=_num(0.0, dialect)),
                             _case([(_is_nan(ratio, dialect), exp.Null())], ratio.copy()))], exp.Null())
         elif f["type"] == "continuous":
             value = _col(n_alias[f["name"]])
@@ -267,8 +303,8 @@ def build_query(card, dialect: str = "duckdb", table: str = "customers") -> exp.
             bins.append((f"r{f}", _int(1)))
             continue
         grid = grids[f] = plan_grid(cuts)
-        clipped = _least(_greatest(x, _num(grid.low)), _num(grid.top))
-        cell = exp.Floor(this=_mul(_paren(exp.Sub(this=clipped, expression=_num(grid.base))), _num(grid.scale)))
+        clipped = _least(_greatest(x, _num(grid.low, dialect)), _num(grid.top, dialect))
+        cell = exp.Floor(this=_mul(_paren(exp.Sub(this=clipped, expression=_num(grid.base, dialect))), _num(grid.scale, dialect)))
         cell = exp.cast(cell, _int_type(dialect))
         bins.append((f"r{f}", _element(_array(grid.start, dialect, floats=False), cell, dialect, floats=False)))
     nominal_axes: dict[tuple[int, int], str] = {}
@@ -343,22 +379,18 @@ def build_query(card, dialect: str = "duckdb", table: str = "customers") -> exp.
             index = part if index is None else _add(index, part)
         index1 = _add(index, _int(1))
         terms.append(_element(_array(term.table.ravel(), dialect, floats=True), index1, dialect, floats=True))
-    logit = _num(card.intercept)
+    logit = _num(card.intercept, dialect)
     for t in terms:
         logit = _add(logit, t)
     bound = abs(card.intercept) + sum(float(np.abs(t.table).max()) for t in plan)
     if bound > LOGIT_CLAMP:
-        logit = _greatest(_least(logit, _num(LOGIT_CLAMP)), _num(-LOGIT_CLAMP))
-    prob = exp.Div(this=_num(1.0),
-                   expression=_paren(_add(_num(1.0), exp.Exp(this=exp.Neg(this=_paren(logit))))),
+        logit = _greatest(_least(logit, _num(LOGIT_CLAMP, dialect)), _num(-LOGIT_CLAMP, dialect))
+    prob = exp.Div(this=_num(1.0, dialect),
+                   expression=_paren(_add(_num(1.0, dialect), exp.Exp(this=exp.Neg(this=_paren(logit))))),
                    typed=False, safe=False)
     final = exp.Select(expressions=[_col(ID_ALIAS).as_(card.id_column, quoted=True),
                                     prob.as_(PROBABILITY_COLUMN, quoted=True)])
     final = final.from_(query.subquery("__segkit_scores", copy=False), copy=False)
-    if dialect in PLAIN_DOUBLES:
-        for literal in final.find_all(exp.Literal):
-            if not literal.is_string and literal.this.endswith("e0"):
-                literal.set("this", literal.this[:-2])
     return final
 
 
