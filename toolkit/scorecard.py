@@ -853,14 +853,17 @@ class Scorecard:
 
     # ---- SQL --------------------------------------------------------------------------------
 
-    def to_sql(self, dialect: str = "duckdb", table: str = "customers", *, pretty: bool = False) -> str:
+    def to_sql(self, dialect: str = "duckdb", table: str = "customers", *, pretty: bool = False,
+               precision: int | str | None = "auto") -> str:
         """One ``SELECT`` over ``table`` returning the id column and ``purchase_probability``.
 
         See :mod:`toolkit.scorecard_sql` for the design and the supported dialects.
+        ``precision``: decimal places of the score literals; ``"auto"`` keeps the probability
+        within 1e-10 of :meth:`predict_proba`, ``None`` writes exact doubles (larger text).
         """
         from toolkit.scorecard_sql import to_sql
 
-        return to_sql(self, dialect=dialect, table=table, pretty=pretty)
+        return to_sql(self, dialect=dialect, table=table, pretty=pretty, precision=precision)
 
 
 # --------------------------------------------------------------------------------------------

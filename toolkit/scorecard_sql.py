@@ -61,7 +61,7 @@ interactions shrink it most, as pair tables are ~60% of the text).
 from __future__ import annotations
 
 import math
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 import numpy as np
 import sqlglot
@@ -80,6 +80,9 @@ LOGIT_CLAMP = 700.0
 # numeric -> float8): the "e0" that makes DuckDB, Spark and Snowflake read a double is
 # dropped, which keeps a 50-term model's query under BigQuery's 1 MB text limit.
 PLAIN_DOUBLES = ("bigquery", "postgres")
+# Worst-case |SQL - Polars| in probability that precision="auto" allows for rounding the
+# score literals (the tested contract is 1e-9; see score_decimals).
+AUTO_MAX_ERROR = 1e-10
 
 
 # --------------------------------------------------------------------------------------------
@@ -235,7 +238,60 @@ def _level(columns: list[tuple[str, exp.Expression]], source: exp.Expression, al
 # the query
 
 
-def build_query(card, dialect: str = "duckdb", table: str = "customers") -> exp.Select:
+def score_decimals(card, precision: int | str | None = "auto") -> int | None:
+    """Decimal places of the score literals (None: exact doubles); see the module docstring.
+
+    ``"auto"`` takes the fewest decimals ``d`` whose worst-case probability error
+    ``n_terms * 10**-d / 8`` is at most :data:`AUTO_MAX_ERROR`; an int is used as given.
+    The integer sum must stay below 2**53 to be exact: "auto" falls back to exact doubles
+    beyond that, an explicit precision raises.
+    """
+    plan = card._plan()
+    if precision is None:
+        return None
+    if precision == "auto":
+        decimals = 0
+        while len(plan) * 10.0 ** -decimals / 8 > AUTO_MAX_ERROR:
+            decimals += 1
+    elif isinstance(precision, int) and not isinstance(precision, bool) and 0 <= precision <= 15:
+        decimals = precision
+    else:
+        raise SegkitError(f"SQL score precision must be 'auto', None or 0..15 decimal places, not {precision!r}")
+    largest = sum(float(np.abs(t.table).max()) for t in plan) * 10.0 ** decimals + len(plan)
+    if largest >= 2.0 ** 53:
+        if precision == "auto":
+            return None
+        raise SegkitError(f"scores up to {largest / 10.0 ** decimals:.3g} in total cannot be summed exactly "
+                          f"with {decimals} decimal places in SQL; use a smaller precision or None")
+    return decimals
+
+
+def probability_error_bound(card, precision: int | str | None = "auto") -> float:
+    """Worst-case |SQL - Polars| in probability from rounding the score literals.
+
+    Each score is off by at most ``10**-d / 2``; a row adds one score per term and the
+    logistic function's slope is at most 1/4. (None: exact literals, 0; the engines' own
+    double rounding, ~1e-16, comes on top in every case.)
+    """
+    decimals = score_decimals(card, precision)
+    return 0.0 if decimals is None else len(card._plan()) * 10.0 ** -decimals / 8
+
+
+def _quantize(values: np.ndarray, decimals: int) -> list[int]:
+    """round(v * 10**decimals) exactly (half to even), on the binary value itself."""
+    with localcontext() as ctx:
+        ctx.prec = 800  # a double has at most 767 significant decimal digits
+        return [int(Decimal(float(v)).scaleb(decimals).to_integral_value(ROUND_HALF_EVEN)) for v in values]
+
+
+def _scores(table: np.ndarray, index1: exp.Expression, dialect: str, decimals: int | None) -> exp.Expression:
+    if decimals is None:
+        return _element(_array(table, dialect, floats=True), index1, dialect, floats=True)
+    return _element(_array(_quantize(table, decimals), dialect, floats=False), index1, dialect, floats=False)
+
+
+def build_query(card, dialect: str = "duckdb", table: str = "customers", *,
+                precision: int | str | None = "auto") -> exp.Select:
     """The scoring query as a sqlglot expression (see the module docstring)."""
     if dialect not in DIALECTS:
         raise SegkitError(f"SQL dialect {dialect!r} is not supported; choose one of {', '.join(DIALECTS)}")
@@ -353,6 +409,7 @@ def build_query(card, dialect: str = "duckdb", table: str = "customers") -> exp.
     # 7. scores: a term's table is indexed by its axes' positions (row-major); a continuous
     #    axis's position is MAP[j + 1] (union bin -> the axis's merged bin). Main effects fold
     #    the map into the score array.
+    decimals = score_decimals(card, precision)
     terms = []
     for t, term in enumerate(plan):
         strides = np.cumprod([1, *term.table.shape[::-1]])[:-1][::-1]
@@ -364,9 +421,8 @@ def build_query(card, dialect: str = "duckdb", table: str = "customers") -> exp.
             else:
                 maps.append(None)
         if len(term.axes) == 1 and maps[0] is not None:
-            folded = term.table[maps[0]]
             index1 = _add(_col(f"j{term.axes[0].feature}"), _int(1))
-            terms.append(_element(_array(folded, dialect, floats=True), index1, dialect, floats=True))
+            terms.append(_scores(term.table[maps[0]], index1, dialect, decimals))
             continue
         index = None
         for k, (axis, m, stride) in enumerate(zip(term.axes, maps, strides)):
@@ -377,11 +433,19 @@ def build_query(card, dialect: str = "duckdb", table: str = "customers") -> exp.
                 part = _col(nominal_axes[(t, k)])
                 part = _mul(part, _int(int(stride))) if stride != 1 else part
             index = part if index is None else _add(index, part)
-        index1 = _add(index, _int(1))
-        terms.append(_element(_array(term.table.ravel(), dialect, floats=True), index1, dialect, floats=True))
+        terms.append(_scores(term.table.ravel(), _add(index, _int(1)), dialect, decimals))
     logit = _num(card.intercept, dialect)
-    for t in terms:
-        logit = _add(logit, t)
+    if decimals is None:
+        for t in terms:
+            logit = _add(logit, t)
+    elif terms:
+        # integer units of 10**-decimals: the sum is exact (|sum| < 2**53), one division
+        total = exp.cast(terms[0], exp.DataType.build("BIGINT"))  # INT + INT could overflow
+        for t in terms[1:]:
+            total = _add(total, t)
+        total = exp.Div(this=exp.cast(total, exp.DataType.build("DOUBLE")),
+                        expression=_num(10.0 ** decimals, dialect), typed=False, safe=False)
+        logit = _add(logit, total)
     bound = abs(card.intercept) + sum(float(np.abs(t.table).max()) for t in plan)
     if bound > LOGIT_CLAMP:
         logit = _greatest(_least(logit, _num(LOGIT_CLAMP, dialect)), _num(-LOGIT_CLAMP, dialect))
@@ -394,9 +458,10 @@ def build_query(card, dialect: str = "duckdb", table: str = "customers") -> exp.
     return final
 
 
-def to_sql(card, dialect: str = "duckdb", table: str = "customers", *, pretty: bool = False) -> str:
-    """The scoring query as text for ``dialect``."""
-    query = build_query(card, dialect=dialect, table=table)
+def to_sql(card, dialect: str = "duckdb", table: str = "customers", *, pretty: bool = False,
+           precision: int | str | None = "auto") -> str:
+    """The scoring query as text for ``dialect`` (``precision``: see :func:`score_decimals`)."""
+    query = build_query(card, dialect=dialect, table=table, precision=precision)
     try:
         return query.sql(dialect=dialect, pretty=pretty, unsupported_level=sqlglot.ErrorLevel.RAISE)
     except sqlglot.errors.UnsupportedError as exc:  # pragma: no cover - a dialect regression
