@@ -296,11 +296,11 @@ def test_missing_run_offers_a_demo_and_opens_it(tmp_path):
     target = tmp_path / "runs" / "demo"
     calls = []
 
-    def fake_demo(out, *, rows, console):
+    def fake_demo(out, *, rows, emit, started=None):
         calls.append(rows)
-        console.log("Generated 3,000 customers")
+        emit("Generated 3,000 customers")
         copy_run(Path(out))
-        console.log("Scored 3,000 customers")
+        emit("Scored 3,000 customers")
 
     async def steps(app, pilot):
         assert isinstance(app.screen, SetupScreen)
@@ -317,7 +317,7 @@ def test_missing_run_offers_a_demo_and_opens_it(tmp_path):
 
 
 def test_setup_refuses_a_bad_number_and_reports_a_failed_demo(tmp_path):
-    def failing(out, *, rows, console):
+    def failing(out, *, rows, emit, started=None):
         raise RuntimeError("disk full")
 
     async def steps(app, pilot):

@@ -53,10 +53,33 @@ def reported(title: str):
     return wrap
 
 
-def _default_demo_runner(out, *, rows: int, console):
-    from toolkit.demo import run_demo
+def run_demo_process(out, *, rows: int, emit, started=None) -> None:
+    """Run ``segkit demo`` in a child process, handing each output line to ``emit``.
 
-    return run_demo(out, rows=rows, console=console)
+    A child process, not a thread: training starts worker processes of its own, which
+    cannot inherit the terminal a running Textual app has taken over. ``started`` receives
+    the :class:`subprocess.Popen` (so the app can stop it when it quits).
+    """
+    import os
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-c", "from toolkit.cli import main; main()", "demo", "--out", str(out),
+           "--rows", str(rows)]
+    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100", "TERM": "dumb"}
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, bufsize=1, env=env)
+    if started is not None:
+        started(proc)
+    tail: list[str] = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        line = line.rstrip()
+        if line.strip():
+            tail = (tail + [line])[-5:]
+            emit(line)
+    if proc.wait() != 0:
+        raise SegkitError(f"`segkit demo` stopped (exit code {proc.returncode}): " + " | ".join(tail[-3:]))
 
 
 class SegkitApp(App):
@@ -83,7 +106,7 @@ class SegkitApp(App):
         super().__init__()
         self.run_dir = Path(run_dir)
         self.data = Path(data) if data is not None else None
-        self.demo_runner = demo_runner or _default_demo_runner
+        self.demo_runner = demo_runner or run_demo_process
         self.watch_disk_seconds = watch_disk
         self.strict = strict
         self.view: RunView | None = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import time
 from pathlib import Path
 
@@ -31,25 +30,6 @@ def _check_rows(value: str) -> int:
     if not 1000 <= rows <= 2_000_000:
         raise SegkitError("choose between 1,000 and 2,000,000 customers")
     return rows
-
-
-class _Lines(io.TextIOBase):
-    """A file-like sink that hands every complete line to ``emit`` (rich Console output)."""
-
-    def __init__(self, emit) -> None:
-        self.emit = emit
-        self.buffer = ""
-
-    def write(self, text: str) -> int:
-        self.buffer += text
-        while "\n" in self.buffer:
-            line, self.buffer = self.buffer.split("\n", 1)
-            if line.strip():
-                self.emit(line.rstrip())
-        return len(text)
-
-    def isatty(self) -> bool:
-        return False
 
 
 class SetupScreen(Screen):
@@ -118,20 +98,27 @@ class SetupScreen(Screen):
 
     @work(thread=True, exclusive=True, group="demo")
     def _create(self, rows: int) -> None:
-        from rich.console import Console
-
         app = self.app
-        console = Console(file=_Lines(lambda line: app.call_from_thread(self._log, line)),
-                          width=100, force_terminal=False, color_system=None, log_path=False)
         try:
-            app.demo_runner(self.run_dir, rows=rows, console=console)  # type: ignore[attr-defined]
+            app.demo_runner(self.run_dir, rows=rows,  # type: ignore[attr-defined]
+                            emit=lambda line: app.call_from_thread(self._log, line),
+                            started=self._started_process)
         except SegkitError as exc:
             app.call_from_thread(self._failed, str(exc))
             return
-        except Exception as exc:  # report, keep the app alive
+        except Exception as exc:  # noqa: BLE001 - report, keep the app alive
             app.call_from_thread(self._failed, f"{type(exc).__name__}: {exc}")
             return
         app.call_from_thread(self._finished)
+
+    def _started_process(self, process) -> None:
+        self.process = process
+
+    def on_unmount(self) -> None:
+        """Leaving (quitting) while the demo runs: stop the child process we started."""
+        process = getattr(self, "process", None)
+        if process is not None and process.poll() is None:
+            process.terminate()
 
     def _log(self, line: str) -> None:
         self.query_one("#setup-log", Log).write_line(line)
