@@ -120,4 +120,8 @@ def _print_segments(run: Path, console: Console) -> None:
         from toolkit.segmentation import segments_table
     except (ModuleNotFoundError, ImportError):
         return
-    console.print(segments_table(summary))
+    wide = console.width >= 140
+    console.print(segments_table(summary, rules=wide))
+    if not wide:
+        console.print(f"Rules: {run / runs.RULESET}  (readable: segkit rules export "
+                      f"{run / runs.RULESET} --format markdown)")
