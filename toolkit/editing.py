@@ -38,6 +38,7 @@ import polars as pl
 from toolkit.errors import SegkitError
 from toolkit.fileio import atomic_write_text
 from toolkit.ruleset import Ruleset, RulesetError
+from toolkit.ruleset_ops import CoverageFindings, require_rule_columns
 
 # --------------------------------------------------------------------------------------------
 # parsing with positions
@@ -288,7 +289,7 @@ class LiveSegment:
 
 
 @dataclass
-class LiveCoverage:
+class LiveCoverage(CoverageFindings):
     """Coverage of an edited ruleset (figures as :func:`toolkit.ruleset_ops.check` gives)."""
 
     rows: int
@@ -300,19 +301,6 @@ class LiveCoverage:
     fidelity: float | None = None     # share in the segment their cluster became
     saved_fidelity: float | None = None
     seconds: float = 0.0
-
-    @property
-    def problems(self) -> list[str]:
-        out = [f"segment '{s}' matches no customer" for s in self.empty]
-        out += [f"segment '{s}' is unreachable: every customer it matches is taken by an "
-                "earlier segment" for s in self.unreachable]
-        return out
-
-    def overlapping_pairs(self) -> list[tuple[str, str, int]]:
-        ids = [s.id for s in self.segments if s.position is not None]
-        pairs = [(a, b, self.overlap[a][b]) for i, a in enumerate(ids) for b in ids[i + 1:]
-                 if self.overlap[a][b]]
-        return sorted(pairs, key=lambda t: -t[2])
 
 
 class CoverageEngine:
@@ -381,8 +369,6 @@ class CoverageEngine:
         if todo:
             missing = ruleset.missing_columns(self.frame.columns)
             if missing:
-                from toolkit.ruleset_ops import require_rule_columns
-
                 require_rule_columns(ruleset, self.frame)
             names = [f"m{i}" for i in range(len(todo))]
             out = self.frame.select([e.alias(nm) for e, nm in zip(todo.values(), names)])

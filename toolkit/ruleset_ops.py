@@ -87,14 +87,15 @@ class SegmentCoverage:
         return self.matched - self.assigned
 
 
-@dataclass
-class CheckReport:
-    ruleset: str
-    rows: int
-    segments: list[SegmentCoverage]  # in order, the default last
-    overlap: dict[str, dict[str, int]]  # id -> id -> rows both rules match (diagonal: matched)
-    empty: list[str] = field(default_factory=list)
-    unreachable: list[str] = field(default_factory=list)
+class CoverageFindings:
+    """``problems`` and ``overlapping_pairs`` shared by :class:`CheckReport` and
+    :class:`toolkit.editing.LiveCoverage`: both carry ``segments`` (with ``id`` and
+    ``position``), ``overlap``, ``empty`` and ``unreachable`` with the same meaning."""
+
+    segments: list
+    overlap: dict[str, dict[str, int]]
+    empty: list[str]
+    unreachable: list[str]
 
     @property
     def problems(self) -> list[str]:
@@ -104,16 +105,26 @@ class CheckReport:
                 "earlier segment" for s in self.unreachable]
         return out
 
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
     def overlapping_pairs(self) -> list[tuple[str, str, int]]:
         """(earlier id, later id, rows both match) for pairs that overlap, biggest first."""
         ids = [s.id for s in self.segments if s.position is not None]
         pairs = [(a, b, self.overlap[a][b]) for i, a in enumerate(ids) for b in ids[i + 1:]
                  if self.overlap[a][b]]
         return sorted(pairs, key=lambda t: -t[2])
+
+
+@dataclass
+class CheckReport(CoverageFindings):
+    ruleset: str
+    rows: int
+    segments: list[SegmentCoverage]  # in order, the default last
+    overlap: dict[str, dict[str, int]]  # id -> id -> rows both rules match (diagonal: matched)
+    empty: list[str] = field(default_factory=list)
+    unreachable: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
 
     def to_dict(self) -> dict[str, Any]:
         return {
