@@ -262,3 +262,11 @@ def test_rfm_classic_parses_and_validates_against_the_schema():
     rs.validate({name: col.kind for name, col in BY_NAME.items()})
     assert set(rs.columns) <= {"days_since_last_purchase", "orders_365d", "orders_90d", "total_spend_365d",
                                "days_since_first_purchase", "account_age_days"}
+
+
+def test_provenance_facts_lists_set_facts_in_order():
+    prov = Provenance(source="distilled", run="r1", fidelity=0.9553, stability=float("nan"),
+                      created="2024-01-02T03:04:05+00:00")
+    assert prov.facts() == [("source", "distilled"), ("run", "r1"), ("fidelity", "95.5%"),
+                            ("stability", "-"), ("created", "2024-01-02T03:04:05+00:00")]
+    assert Provenance().facts() == [("source", "hand-written")]

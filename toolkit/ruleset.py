@@ -41,6 +41,7 @@ from __future__ import annotations
 import copy
 import difflib
 import io
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -177,6 +178,24 @@ class Provenance:
     def now() -> str:
         """An ISO-8601 UTC timestamp for ``created``."""
         return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+    def facts(self) -> list[tuple[str, str]]:
+        """(label, text) for each fact that is set, in the order source, run, fidelity,
+        stability, created; shares as percentages ('95.5%', '-' if not finite). One list for
+        every place that shows where a ruleset comes from (Markdown export, TUI)."""
+        def share(v: float) -> str:
+            return f"{v:.1%}" if math.isfinite(v) else "-"
+
+        out = [("source", str(self.source))]
+        if self.run:
+            out.append(("run", self.run))
+        if self.fidelity is not None:
+            out.append(("fidelity", share(self.fidelity)))
+        if self.stability is not None:
+            out.append(("stability", share(self.stability)))
+        if self.created:
+            out.append(("created", self.created))
+        return out
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {k: getattr(self, k) for k in _PROVENANCE_KEYS}

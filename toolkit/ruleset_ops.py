@@ -371,14 +371,9 @@ def export_markdown(ruleset: Ruleset, frame: pl.DataFrame | None = None) -> str:
     lines = [f"# Segments: {_md(ruleset.name)}", ""]
     if ruleset.description:
         lines += [_md(ruleset.description), ""]
-    prov = ruleset.provenance
-    facts = [f"source: {prov.source}"]
-    if prov.created:
-        facts.append(f"created: {prov.created}")
-    if prov.fidelity is not None:
-        facts.append(f"fidelity: {prov.fidelity:.1%}")
-    if prov.stability is not None:
-        facts.append(f"stability: {prov.stability:.1%}")
+    known = dict(ruleset.provenance.facts())
+    facts = [f"{k}: {known[k]}" for k in ("source", "created", "fidelity", "stability")
+             if k in known]
     lines += ["_" + _md(", ".join(facts)) + "_", "",
               "Each customer belongs to the **first** segment whose rule matches; customers no rule "
               f"matches are in **{_md(ruleset.default.name)}**. A rule on a missing value is false.", ""]

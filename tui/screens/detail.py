@@ -98,16 +98,8 @@ class SegmentDetailScreen(Screen):
         lines = [escape(seg.description or "(no description)")]
         if seg.campaign:
             lines.append(f"campaign: [b]{escape(seg.campaign)}[/]")
-        prov = rs.provenance
-        facts = [f"source: {escape(prov.source)}"]
-        if prov.run:
-            facts.append(f"run: {escape(prov.run)}")
-        if prov.fidelity is not None:
-            facts.append(f"fidelity {pct(prov.fidelity)}")
-        if prov.stability is not None:
-            facts.append(f"stability {pct(prov.stability)}")
-        if prov.created:
-            facts.append(f"created {escape(prov.created)}")
+        facts = [f"{label}{':' if label in ('source', 'run') else ''} {escape(text)}"
+                 for label, text in rs.provenance.facts()]
         summary = self.app.segments_json or {}  # type: ignore[attr-defined]
         stab = summary.get("stability") or {}
         cj = (stab.get("cluster_jaccard") or {}).get(self.segment_id)
