@@ -96,3 +96,11 @@ def test_errors_and_formats(tmp_path):
     assert fmt(None) == "-" and fmt(float("nan")) == "-" and fmt(12000) == "12,000"
     assert fmt(0.12345) == "0.123" and pct(0.2794) == "27.9%"
     assert calibration_error([]) is None
+
+
+def test_report_and_compare_share_the_missing_results_error(tmp_path):
+    from toolkit.report import load_artifacts
+
+    for load in (compare_approaches, load_artifacts):
+        with pytest.raises(SegkitError, match="neither metrics.json nor segments.json found"):
+            load(tmp_path)

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from toolkit import runs, schema
-from toolkit.errors import SegkitError
 
 NOT_RUN = "not run"
 
@@ -160,11 +159,7 @@ def compare_approaches(run_dir: str | Path) -> list[ComparisonRow]:
     reads "not run" (its figures dict is empty).
     """
     run = runs.require_run(run_dir)
-    metrics = runs.load_json(run, runs.METRICS)
-    segments = runs.load_json(run, runs.SEGMENTS)
-    if metrics is None and segments is None:
-        raise SegkitError(f"{run}: neither metrics.json nor segments.json found; "
-                          "run `segkit train` or `segkit segment` into this folder first")
+    metrics, segments = runs.load_results(run)
     s = supervised_figures(metrics)
     u = unsupervised_figures(segments)
     has_s, has_u = bool(s), bool(u)

@@ -31,7 +31,6 @@ import polars as pl
 
 from toolkit import runs, schema
 from toolkit.compare import compare_approaches, fmt, pct, supervised_figures, unsupervised_figures
-from toolkit.errors import SegkitError
 from toolkit.fileio import atomic_write_text
 from toolkit.summary import BARS, SCORING_BUDGET_SECONDS
 
@@ -331,11 +330,7 @@ class RunArtifacts:
 def load_artifacts(run_dir: str | Path) -> RunArtifacts:
     """Everything the report reads; absent optional files are None."""
     run = runs.require_run(run_dir)
-    metrics = runs.load_json(run, runs.METRICS)
-    segments = runs.load_json(run, runs.SEGMENTS)
-    if metrics is None and segments is None:
-        raise SegkitError(f"{run}: nothing to report: neither metrics.json nor segments.json; "
-                          "run `segkit train` or `segkit demo` first")
+    metrics, segments = runs.load_results(run)
     timings = runs.load_json(run, "timings.json")
     notes = []
     card_path = run / runs.SCORECARD

@@ -51,6 +51,18 @@ def load_json(run_dir: str | Path, name: str) -> dict | None:
         raise SegkitError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
 
 
+def load_results(run_dir: str | Path) -> tuple[dict | None, dict | None]:
+    """(metrics.json, segments.json) of the run, either None when absent; an error when both
+    are, since then neither training nor segmentation has run there."""
+    run = require_run(run_dir)
+    metrics = load_json(run, METRICS)
+    segments = load_json(run, SEGMENTS)
+    if metrics is None and segments is None:
+        raise SegkitError(f"{run}: neither metrics.json nor segments.json found; run "
+                          "`segkit train`, `segkit segment` or `segkit demo` into this folder first")
+    return metrics, segments
+
+
 def load_ruleset_if_any(run_dir: str | Path):
     """The run's ruleset, or None when segmentation has not run."""
     path = require_run(run_dir) / RULESET
