@@ -16,9 +16,6 @@ Writes its section of bench/RESULTS.md between ``<!-- bench_rules -->`` markers.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import re
 import sys
 import time
 from pathlib import Path
@@ -26,14 +23,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from _common import ROOT, best_of, machine, write_section  # also puts the repo root on sys.path
 
-from toolkit.fileio import atomic_write_text  # noqa: E402
 from toolkit.generate import generate  # noqa: E402
 from toolkit.ruleset import Ruleset  # noqa: E402
-
-MARK = "<!-- bench_rules -->"
 
 # A second, harder ruleset: text in-lists, between, not, is missing, or-groups, float columns.
 MIXED = [
@@ -47,23 +40,6 @@ MIXED = [
     ("young_social", "age < 30 and acquisition_channel == \"social\" and newsletter_subscriber == true"),
 ]
 TARGET_S = 5.0
-
-
-def best_of(repeat: int, fn):
-    times, result = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), result
-
-
-def write_results(section: str, path: Path) -> None:
-    text = path.read_text() if path.exists() else "# Benchmark results\n"
-    block = f"{MARK}\n{section.rstrip()}\n{MARK}"
-    pattern = re.compile(re.escape(MARK) + r".*?" + re.escape(MARK), re.S)
-    text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
-    atomic_write_text(path, text)
 
 
 def main() -> None:
@@ -121,12 +97,11 @@ def main() -> None:
     print("OK" if ok else "MISSED TARGET OR MISMATCH")
 
     if not args.no_write:
-        cpu = os.cpu_count()
         seg_lines = "\n".join(f"| {s} | {n:,} |" for s, n in counts.iter_rows())
         section = f"""## Rules: apply a ruleset in Polars and in DuckDB (`bench/bench_rules.py`)
 
 Command: `.venv/bin/python bench/bench_rules.py --rows {args.rows} --seed {args.seed} --repeat {args.repeat}`
-Machine: {platform.machine()}, {cpu} CPUs, Python {platform.python_version()}, polars {pl.__version__},
+Machine: {machine()},
 duckdb {duckdb.__version__}. Ruleset: `{Path(args.ruleset).name}` ({len(rs.segments)} segments + default).
 Best of {args.repeat} runs; the generated table (35 features) is in memory; DuckDB reads it as Arrow.
 
@@ -147,7 +122,7 @@ segment by the two engines (both rulesets): {mismatches}.
 |---|---:|
 {seg_lines}
 """
-        write_results(section, ROOT / "bench" / "RESULTS.md")
+        write_section("bench_rules", section)
         print("updated bench/RESULTS.md")
     if not ok:
         sys.exit(1)
