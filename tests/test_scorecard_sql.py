@@ -28,7 +28,7 @@ from toolkit.features import Ratio
 from toolkit.model_input import FeatureSpec
 from toolkit.scorecard import Scorecard, compile_ebm
 from toolkit.scorecard_grid import plan_grid
-from toolkit.scorecard_sql import DIALECTS
+from toolkit.scorecard_sql import DIALECTS, _array, _num, _num_text, probability_error_bound, score_decimals
 
 TOL = 1e-9
 PG_DSN = os.environ.get("SEGKIT_TEST_PG")
@@ -287,3 +287,60 @@ def test_postgres_hostile_names(hostile, tmp_path):
     table = 'my "customers"; x'
     result = run_postgres(frame, card.to_sql("postgres", table=table), table, tmp_path)
     assert_same_scores(card, frame, result, HOSTILE_ID)
+
+
+# ---------------------------------------------------------------------------------------------
+# text size and score precision
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_sql_text_stays_small_per_score_cell(card, dialect):
+    # Regression guard: BigQuery and Snowflake cap a statement at ~1 MB. On this model the
+    # query used 48-52 characters per (merged) score cell before scores were written as
+    # integers and arrays as one token list / string; now 35-39.
+    cells = sum(t.table.size for t in card._plan())
+    assert len(card.to_sql(dialect)) <= 42 * cells
+    assert len(card.to_sql(dialect, precision=None)) > len(card.to_sql(dialect))
+
+
+def test_score_precision_bound_holds_and_exact_mode(fitted, card):
+    frame = fitted.frame
+    ours = card.predict_proba(frame)
+    assert score_decimals(card) is not None and probability_error_bound(card) <= 1e-10
+    exact = run_duckdb(frame, card.to_sql("duckdb", precision=None))["purchase_probability"].to_numpy()
+    assert np.max(np.abs(exact - ours)) < 1e-15
+    coarse = run_duckdb(frame, card.to_sql("duckdb", precision=3))["purchase_probability"].to_numpy()
+    err = np.max(np.abs(coarse - ours))
+    assert 0 < err <= probability_error_bound(card, 3) + 1e-15
+
+
+def test_bad_or_too_fine_precision(card):
+    for bad in [-1, 16, 2.5, True, "fine"]:
+        with pytest.raises(SegkitError, match="precision"):
+            card.to_sql("duckdb", precision=bad)
+    data = card.to_dict()
+    for term in data["terms"]:
+        term["scores"] = (np.asarray(term["scores"]) * 1e6).tolist()
+    huge = Scorecard.from_dict(data)
+    with pytest.raises(SegkitError, match="exactly"):
+        huge.to_sql("duckdb", precision=12)
+    assert score_decimals(huge) is None  # auto falls back to exact double literals
+    assert "BIGINT" not in huge.to_sql("duckdb")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=30))
+def test_number_text_is_exact_in_duckdb(values):
+    # cuts must compare exactly: scalar literals and string-cast arrays parse to the same doubles
+    con = duckdb.connect()
+    try:
+        scalars = ", ".join(_num(v, "duckdb").sql("duckdb") for v in values)
+        got = con.execute(f"SELECT [{scalars}]").fetchall()[0][0]
+        assert [float(g) for g in got] == [float(v) + 0.0 for v in values]
+        arr = _array(values, "duckdb", floats=True).sql("duckdb")
+        assert con.execute(f"SELECT {arr}").fetchall()[0][0] == [float(v) + 0.0 for v in values]
+        for dialect in DIALECTS:
+            for v in values:
+                assert float(_num_text(v, dialect)) == v
+    finally:
+        con.close()

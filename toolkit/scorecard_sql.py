@@ -17,23 +17,49 @@ is a handful of arithmetic operations and array subscripts, whatever the number 
    ``r1 = r1 + step * (CUTS[r1 + step] <= x)``, one subquery level per step; the grid size
    (16..8192 cells) is chosen so most features need 0 or 1 step. Integer features (cuts at
    k + 0.5) need none. The result equals ``searchsorted(cuts, x, side="right") + 1``.
-4. **Lookup.** A main effect's scores are one array literal indexed by the feature's union
-   bin (0 = missing); a pair adds two small index arrays (union bin -> the axis's merged bin,
-   times its stride) and indexes its flattened table. Nominal axes map categories with
-   ``CASE WHEN x IN ('a', 'b') THEN k``; categories scoring like an unseen one fall to ELSE.
+4. **Lookup.** A main effect's scores are one array literal (integers: *Text size*)
+   indexed by the feature's union bin (0 = missing); a pair adds two small index arrays
+   (union bin -> the axis's merged bin, times its stride) and indexes its flattened table.
+   Nominal axes map categories with ``CASE WHEN x IN ('a', 'b') THEN k``; categories
+   scoring like an unseen one fall to ELSE.
 
 Measured in DuckDB (2 shared cores, 50-term model): 2.4M rows in 2.7-3.5 s (bench/RESULTS.md).
 
-Exactness: numbers are written with Python's shortest round-trip repr, in scientific
-notation (``0.1e0``) where a bare ``0.1`` would not be a double (DECIMAL in DuckDB and Spark,
-NUMBER in Snowflake) and plain in BigQuery (a FLOAT64 literal) and PostgreSQL (numeric,
-converted to float8 by correct rounding), so every cut compares exactly. Identifiers are
-always quoted and string literals escaped by sqlglot for the target dialect, so a column
-named ``a"b; DROP`` or a category ``O'Brien`` cannot break out of the query. NULL and NaN in
-numeric columns are *missing* (NaN test: ``ISNAN`` in DuckDB and Spark, ``IS_NAN`` in
-BigQuery, ``x = 'NaN'`` in PostgreSQL and Snowflake, where NaN equals itself). Nominal
-values are compared as text after ``CAST(x AS <text>)``; booleans become ``'true'`` /
-``'false'`` and integers digits in all five dialects, as in Polars.
+Text size: BigQuery and Snowflake cap a statement at about 1 MB, and a 50-term model
+(40 features, 10 pairs, ~21,000-30,000 merged score cells) used to need 0.73-1.01 MB. Now
+0.46-0.49 MB for the current demo model (0.55-0.58 MB for a 30,000-cell one), from DuckDB
+(smallest) through PostgreSQL, BigQuery and Spark to Snowflake. What made it smaller:
+
+* **Scores as integers.** ``precision="auto"`` writes each score as ``round(s * 10**d)``
+  (``d`` = 11 for 9-80 terms; ``0`` for exact zeros) and the logit as ``intercept +
+  CAST(S1[..] + S2[..] + ... AS DOUBLE) / 1e<d>``: ~10 characters a cell instead of ~24,
+  and the integer sum is exact (checked < 2**53; BIGINT, so no INT overflow). Worst case:
+  each score is off by at most ``10**-d / 2``, a row adds one score per term and the
+  logistic slope is at most 1/4, so ``|p_sql - p_polars| <= n_terms * 10**-d / 8`` (plus
+  ~1e-16 of double rounding): 6.25e-11 for 50 terms; ``auto`` keeps it <= 1e-10, a tenth of
+  the tested 1e-9 (measured on the demo model: 2.2e-11). ``precision=None`` writes exact
+  doubles (sums bit-compatible with Polars, ~1.4x the text); an int sets ``d``
+  (:func:`score_decimals`, :func:`probability_error_bound`).
+* **Cuts stay exact**, in their shortest exact form (``325e-5``, ``15e-1``; see
+  :func:`_num_text`), so a value on a cut lands in the same bin as in interpret.
+* **Arrays as one token.** DuckDB and PostgreSQL get ``CAST('[1,2,..]' AS BIGINT[])``
+  (``'{..}'`` in PostgreSQL): one constant to parse and bind instead of one expression per
+  item, which also made DuckDB's fixed cost per query ~3x smaller (0.24 -> 0.08 s; 180K
+  rows 0.5-0.6 s -> 0.3 s on a quiet machine). The other dialects get the array
+  constructor with its items written without spaces.
+
+Exactness: cuts and grid constants are written with Python's shortest round-trip digits,
+in a form each engine reads as a double (an exponent, ``15e-1``, where a bare ``1.5`` would be
+DECIMAL in DuckDB and Spark or NUMBER in Snowflake; plain in BigQuery, a FLOAT64 literal, and
+PostgreSQL, numeric converted to float8 by correct rounding; anything inside the string of a
+DuckDB / PostgreSQL array cast), so every cut compares exactly. Scores are rounded as above.
+Identifiers are always quoted and string literals escaped by sqlglot for the target dialect
+(array strings are made here of digits, signs, '.', 'e' and 'NaN' only), so a column named
+``a"b; DROP`` or a category ``O'Brien`` cannot break out of the query. NULL and NaN in numeric
+columns are *missing* (NaN test: ``ISNAN`` in DuckDB and Spark, ``IS_NAN`` in BigQuery,
+``x = 'NaN'`` in PostgreSQL and Snowflake, where NaN equals itself). Nominal values are
+compared as text after ``CAST(x AS <text>)``; booleans become ``'true'`` / ``'false'`` and
+integers digits in all five dialects, as in Polars.
 
 Query shape (internal aliases are fixed names; the user's names appear only in the
 innermost SELECT and as the output id alias)::
@@ -47,15 +73,14 @@ innermost SELECT and as the output id alias)::
     FROM (features: ratios)  FROM (NaN -> NULL)  FROM (CAST inputs)  FROM <table>
 
 Dialects: duckdb, postgres, bigquery, snowflake, spark. Array subscripts are emitted per
-dialect: ``(ARRAY[..])[i]`` (DuckDB, PostgreSQL), ``[..][ORDINAL(i)]`` (BigQuery),
+dialect: ``(CAST('[..]' AS T[]))[i]`` (DuckDB, PostgreSQL), ``[..][ORDINAL(i)]`` (BigQuery),
 ``GET([..], i - 1)`` (Snowflake, 0-based), ``ELEMENT_AT(ARRAY(..), i)`` (Spark). See
 tests/test_scorecard_sql.py for which were executed (DuckDB always; PostgreSQL when a
 server is available) and which are only parsed by sqlglot. Known limits: PostgreSQL cannot
 CAST a boolean to DOUBLE PRECISION (segkit treats flags as nominal) and raises "value out
 of range" on a ratio that over- or underflows a double (inputs beyond 1e+-300); BigQuery and
-Snowflake cap query text at about 1 MB, which a 50-term model (40 features, 10 pairs)
-reaches: 0.99 MB in BigQuery, 1.08 MB in Snowflake (``len(to_sql(...))`` tells; fewer
-interactions shrink it most, as pair tables are ~60% of the text).
+Snowflake cap query text at about 1 MB: see *Text size* (``len(to_sql(...))`` tells; fewer
+interactions shrink it most, as pair tables are ~60% of the score cells).
 """
 
 from __future__ import annotations
@@ -77,8 +102,8 @@ PROBABILITY_COLUMN = "purchase_probability"
 # the logit is clamped when the model can reach such values (changes p by < 1e-300).
 LOGIT_CLAMP = 700.0
 # Dialects where "0.1" is already a double (BigQuery) or converts to one exactly (PostgreSQL
-# numeric -> float8): the "e0" that makes DuckDB, Spark and Snowflake read a double is
-# dropped, which keeps a 50-term model's query under BigQuery's 1 MB text limit.
+# numeric -> float8): numbers may be written without the exponent that makes DuckDB, Spark
+# and Snowflake read a double (see _num_text).
 PLAIN_DOUBLES = ("bigquery", "postgres")
 # Dialects whose array literals are written as one string cast to an array type.
 TEXT_ARRAYS = ("duckdb", "postgres")
