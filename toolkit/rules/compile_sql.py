@@ -51,44 +51,36 @@ def _double_quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _bq_escape(text: str, quote: str) -> str:
+_BACKSLASH_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _backslash_escape(text: str, quote: str, control) -> str:
+    """``text`` with backslash escapes for backslash, ``quote``, newline, CR and tab;
+    ``control(ch)`` gives the escape of any other character (None: keep it), since BigQuery
+    and Spark write the remaining control characters differently."""
     out = []
     for ch in text:
-        if ch == "\\":
-            out.append("\\\\")
+        if ch in _BACKSLASH_ESCAPES:
+            out.append(_BACKSLASH_ESCAPES[ch])
         elif ch == quote:
             out.append("\\" + quote)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\x{ord(ch):02x}" if quote == "'" else f"\\u{ord(ch):04x}")
         else:
-            out.append(ch)
+            escaped = control(ch)
+            out.append(ch if escaped is None else escaped)
     return "".join(out)
+
+
+def _bq_escape(text: str, quote: str) -> str:
+    def control(ch: str) -> str | None:
+        if ord(ch) < 0x20 or ord(ch) == 0x7F:
+            return f"\\x{ord(ch):02x}" if quote == "'" else f"\\u{ord(ch):04x}"
+        return None
+
+    return _backslash_escape(text, quote, control)
 
 
 def _spark_escape(text: str, quote: str) -> str:
-    out = []
-    for ch in text:
-        if ch == "\\":
-            out.append("\\\\")
-        elif ch == quote:
-            out.append("\\" + quote)
-        elif ch == "\n":
-            out.append("\\n")
-        elif ch == "\r":
-            out.append("\\r")
-        elif ch == "\t":
-            out.append("\\t")
-        elif ord(ch) < 0x20:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return "".join(out)
+    return _backslash_escape(text, quote, lambda ch: f"\\u{ord(ch):04x}" if ord(ch) < 0x20 else None)
 
 
 @dataclass(frozen=True)
