@@ -81,3 +81,20 @@ def test_user_mistakes_exit_2_with_one_line(run_dir, sample, tmp_path, capsys):
     assert run_cli(["score", "--run", str(tmp_path / "nope"), "--data", str(sample),
                     "--out", str(tmp_path / "s.parquet")]) == 2
     assert "no such run folder" in capsys.readouterr().err
+
+
+def test_score_adds_segment_when_the_run_has_a_ruleset(run_dir, sample, tmp_path):
+    import shutil
+    from pathlib import Path
+
+    from toolkit.ruleset import Ruleset
+
+    run = tmp_path / "run_with_rules"
+    shutil.copytree(run_dir, run)
+    rfm = Path(__file__).resolve().parents[1] / "rulesets" / "rfm_classic.yaml"
+    shutil.copy(rfm, run / "segments.yaml")
+    out = tmp_path / "scores.parquet"
+    assert run_cli(["score", "--run", str(run), "--data", str(sample), "--out", str(out)]) == 0
+    scores = pl.read_parquet(out)
+    expected = Ruleset.load(rfm).apply(pl.read_parquet(sample)).get_column("segment")
+    assert scores.get_column("segment").to_list() == expected.to_list()
