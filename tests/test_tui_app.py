@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 from pathlib import Path
@@ -21,6 +20,7 @@ from tui.screens.detail import PAGE_ROWS, SegmentDetailScreen
 from tui.screens.export import ExportScreen
 from tui.screens.help import HelpScreen, help_text
 from tui.screens.setup import SetupScreen
+import tui_run
 from tui_run import copy_run, screen_text, settle
 
 SIZE = (100, 32)
@@ -33,11 +33,7 @@ def run(tmp_path) -> Path:
 
 def drive(app: SegkitApp, steps, size=SIZE):
     """Run ``steps(app, pilot)`` against the app headless, after the first load settles."""
-    async def main():
-        async with app.run_test(size=size) as pilot:
-            await settle(app, pilot)
-            await steps(app, pilot)
-    asyncio.run(main())
+    tui_run.drive(app, steps, size)
 
 
 def table_keys(table: DataTable) -> list[str]:

@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Input
 from toolkit.ruleset import Ruleset
 from tui.app import SegkitApp
 from tui.screens.dialogs import ChoiceScreen, PromptScreen
+import tui_run
 from tui_run import copy_run, settle
 
 SIZE = (110, 34)
@@ -23,13 +24,8 @@ def run(tmp_path) -> Path:
 
 
 def drive(app: SegkitApp, steps, size=SIZE):
-    async def main():
-        async with app.run_test(size=size) as pilot:
-            await settle(app, pilot)
-            await pilot.press("4")
-            await settle(app, pilot)
-            await steps(app, pilot)
-    asyncio.run(main())
+    """Like test_tui_app's, on the Rules screen (key 4)."""
+    tui_run.drive(app, steps, size, keys=("4",))
 
 
 def notes(app) -> list[str]:

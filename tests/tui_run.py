@@ -8,6 +8,7 @@ the TUI are identical from one test session to the next. Tests get a private cop
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import shutil
 import tempfile
@@ -50,6 +51,19 @@ def copy_run(dest: Path) -> Path:
     """A private copy of the test run at ``dest`` (a folder that does not exist yet)."""
     shutil.copytree(build_run(), dest)
     return dest
+
+
+def drive(app, steps, size: tuple[int, int], keys: tuple[str, ...] = ()) -> None:
+    """Run ``steps(app, pilot)`` against the app headless at ``size``, after the first load
+    settles and after pressing each of ``keys`` (settling after each)."""
+    async def main():
+        async with app.run_test(size=size) as pilot:
+            await settle(app, pilot)
+            for key in keys:
+                await pilot.press(key)
+                await settle(app, pilot)
+            await steps(app, pilot)
+    asyncio.run(main())
 
 
 async def settle(app, pilot, rounds: int = 20) -> None:
