@@ -156,3 +156,16 @@ def test_cli_end_to_end(sample, tmp_path, capsys):
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert "nosuch" in err and "Traceback" not in err
+
+
+def test_distilled_segments_carry_a_campaign_from_their_profile(run, sample):
+    from toolkit.campaigns import CAMPAIGNS, suggest_campaign
+
+    result, out = run
+    customers, _ = sample
+    rs = Ruleset.load(out / "segments.yaml")
+    base = float(customers["purchased_next_30d"].mean())
+    profiles = {p["id"]: p for p in result.summary["profiles"]}
+    for seg in [*rs.segments, rs.default]:
+        assert seg.campaign in CAMPAIGNS.values()
+        assert seg.campaign == suggest_campaign(profiles[seg.id], base)[0]

@@ -309,7 +309,8 @@ def _run(data, out_dir, *, id_column, features, k_min, k_max, bootstraps, candid
     cluster_jac = best.boots.cluster_jaccard()
     run_name = name or out.resolve().name or "segments"
     ruleset = build_ruleset(rules, ids, cluster_names, profiles, name=run_name, run=str(out),
-                            data_fingerprint=data_fp, fidelity=fidelity, stability=rule_stab["ari"])
+                            data_fingerprint=data_fp, fidelity=fidelity, stability=rule_stab["ari"],
+                            base_rate=_base_rate(frame))
     seg_ids = np.array([ids.get(int(c), "") for c in range(k)] + [ruleset.default.id], dtype=object)
     seg_col_values = seg_ids[np.where(rule_labels < 0, k, rule_labels)]
     applied = ruleset.apply(frame.select(feats)).get_column("segment").to_numpy()
@@ -445,21 +446,41 @@ def _describe(profile: SegmentProfile | None, default: bool) -> str:
     return ("Everyone the rules above do not match. " if default else "") + text
 
 
+def _base_rate(frame: pl.DataFrame) -> float | None:
+    """The population's purchase rate, when the table has the target (campaign heuristics)."""
+    if schema.TARGET_COLUMN not in frame.columns:
+        return None
+    rate = frame.get_column(schema.TARGET_COLUMN).cast(pl.Float64).mean()
+    return float(rate) if rate is not None else None
+
+
 def build_ruleset(rules: D.SegmentRules, ids: dict[int, str], names: dict[int, str],
                   profiles: Sequence[SegmentProfile] = (), *, name: str = "segments",
                   run: str | None = None, data_fingerprint: str | None = None,
-                  fidelity: float | None = None, stability: float | None = None):
+                  fidelity: float | None = None, stability: float | None = None,
+                  base_rate: float | None = None):
     """The distilled rules as a :class:`toolkit.ruleset.Ruleset` (ordered; the default segment
-    is the cluster every other rule leaves over, described as "everyone else")."""
+    is the cluster every other rule leaves over, described as "everyone else").
+
+    Each segment gets a suggested ``campaign`` from its profile (:mod:`toolkit.campaigns`),
+    a starting point analysts edit in the YAML.
+    """
+    from toolkit.campaigns import suggest_campaign
     from toolkit.ruleset import DefaultSegment, Provenance, Ruleset, Segment, slugify
 
     by_id = {p.id: p for p in profiles}
+
+    def campaign(segment_id: str) -> str | None:
+        profile = by_id.get(segment_id)
+        return suggest_campaign(profile.to_dict(), base_rate)[0] if profile else None
+
     segs = [Segment(id=ids[c], name=names[c], description=_describe(by_id.get(ids[c]), False),
-                    rule=rules.text(c) or "false") for c in rules.ordered]
+                    rule=rules.text(c) or "false", campaign=campaign(ids[c])) for c in rules.ordered]
     if rules.default is not None:
         c = rules.default
         default = DefaultSegment(id=ids[c], name=names[c],
-                                 description=_describe(by_id.get(ids[c]), True))
+                                 description=_describe(by_id.get(ids[c]), True),
+                                 campaign=campaign(ids[c]))
     else:
         used = {s.id for s in segs}
         did = "others" if "others" not in used else slugify("others unassigned")
