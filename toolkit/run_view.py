@@ -353,15 +353,8 @@ class RunView:
         else:
             seg = pl.Series(SEGMENT, ["all"] * frame.height, dtype=pl.String)
             order, names, rules, positions = ["all"], {"all": "All customers"}, {}, {"all": 1}
-        aggs = [pl.len().alias("size")]
-        work = pl.DataFrame({SEGMENT: seg})
-        if self.target in frame.columns:
-            work = work.with_columns(frame.get_column(self.target).cast(pl.Float64).alias("__y"))
-            aggs.append(pl.col("__y").mean().alias("rate"))
-        if PROBABILITY in frame.columns:
-            work = work.with_columns(frame.get_column(PROBABILITY).cast(pl.Float64).alias("__p"))
-            aggs.append(pl.col("__p").mean().alias("prob"))
-        stats = {r[SEGMENT]: r for r in work.group_by(SEGMENT).agg(aggs).iter_rows(named=True)}
+        stats = _segment_means(seg, {"rate": frame.get_column(self.target) if self.target in frame.columns else None,
+                                     "prob": frame.get_column(PROBABILITY) if PROBABILITY in frame.columns else None})
         n = frame.height
         out = []
         for sid in order:
@@ -573,3 +566,25 @@ class RunView:
             return None
         rng = np.random.default_rng(seed)
         return str(frame.get_column(self.id_column)[int(rng.integers(frame.height))])
+
+
+def _segment_means(segment: pl.Series, values: dict[str, pl.Series | None]) -> dict[str, dict]:
+    """Per segment: ``size`` and the mean of each series in ``values`` (None when absent).
+
+    Sums run sequentially in row order (``np.bincount``), so the same rows give bit-identical
+    means whichever path loaded them; a parallel group-by may differ in the last digit.
+    """
+    categories = sorted(segment.unique().to_list())
+    codes = segment.cast(pl.Enum(categories)).to_physical().to_numpy().astype(np.int64)
+    sizes = np.bincount(codes, minlength=len(categories))
+    out = {c: {"size": int(n)} for c, n in zip(categories, sizes)}
+    for key, series in values.items():
+        if series is None:
+            continue
+        x = series.cast(pl.Float64).to_numpy()
+        present = ~np.isnan(x)
+        sums = np.bincount(codes[present], weights=x[present], minlength=len(categories))
+        counts = np.bincount(codes[present], minlength=len(categories))
+        for c, total, count in zip(categories, sums, counts):
+            out[c][key] = float(total / count) if count else None
+    return out
