@@ -13,9 +13,10 @@ import polars as pl
 import pytest
 
 from report_fixtures import build_small_run
+from toolkit.campaigns import CAMPAIGNS, suggest_campaign
 from toolkit.compare import compare_approaches, fmt, pct
-from toolkit.report import (CAMPAIGNS, build_report, decile_of, describe_shape, load_artifacts,
-                            segment_decile_table, suggest_campaign, summarize_shape, targeting_advice)
+from toolkit.report import (build_report, decile_of, describe_shape, load_artifacts,
+                            segment_decile_table, summarize_shape, targeting_advice)
 from toolkit.report_html import markdown_to_html, split_row
 from toolkit.scorecard import ShapeBin
 

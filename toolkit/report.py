@@ -31,7 +31,7 @@ import polars as pl
 
 from toolkit import runs, schema
 from toolkit.compare import compare_approaches, fmt, pct, supervised_figures, unsupervised_figures
-from toolkit.campaigns import CAMPAIGNS, SIGNALS, profile_signals, suggest_campaign  # noqa: F401
+from toolkit.campaigns import suggest_campaign
 from toolkit.fileio import atomic_write_text
 from toolkit.summary import BARS, SCORING_BUDGET_SECONDS
 
