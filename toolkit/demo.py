@@ -6,14 +6,13 @@ read the same artifacts a production run would produce.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 from rich.console import Console
 
 from toolkit import runs
-from toolkit.fileio import atomic_write_text
+from toolkit.fileio import atomic_write_json
 from toolkit.schema import ID_COLUMN, TARGET_COLUMN
 
 
@@ -22,10 +21,8 @@ def run_demo(out: str | Path, *, rows: int = 180_000, seed: int = 42, console: C
     """Build a complete run folder in ``out`` and print a summary."""
     from toolkit.generate import write_sample
     from toolkit.scoring import score_file
-    from toolkit.summary import metrics_table
-    from toolkit.train import TrainConfig, save_run, train
-
-    import polars as pl
+    from toolkit.summary import live_status, metrics_table
+    from toolkit.train import TrainConfig, train_file
 
     console = console or Console(log_path=False)
     run = Path(out)
@@ -37,24 +34,16 @@ def run_demo(out: str | Path, *, rows: int = 180_000, seed: int = 42, console: C
 
     with console.status(f"Generating {rows:,} customers (seed {seed})"):
         started = time.perf_counter()
-        data_path, truth_path = write_sample(rows, seed, run / runs.DATA)
+        data_path, _ = write_sample(rows, seed, run / runs.DATA)
         timings["generate"] = time.perf_counter() - started
     step(f"Generated {rows:,} customers -> {data_path}")
 
-    frame = pl.read_parquet(data_path)
-    truth = pl.read_parquet(truth_path)
-    with console.status("Training the purchase model") as status:
-        started = time.perf_counter()
-
-        def say(message: str) -> None:
-            status.update(f"{message}  [dim]({time.perf_counter() - started:.0f} s)[/]")
-            step(message)
-
-        config = TrainConfig(target=TARGET_COLUMN, id_column=ID_COLUMN, seed=seed,
-                             outer_bags=outer_bags, interactions=interactions)
-        result = train(frame, config, truth=truth, progress=say)
-        save_run(result, run)
-        timings["train"] = time.perf_counter() - started
+    config = TrainConfig(target=TARGET_COLUMN, id_column=ID_COLUMN, seed=seed,
+                         outer_bags=outer_bags, interactions=interactions)
+    started = time.perf_counter()
+    with live_status(console, "Training the purchase model") as say:
+        result = train_file(data_path, config, run, progress=say)
+    timings["train"] = time.perf_counter() - started
 
     segmented = _segment(run, data_path, seed=seed, bootstraps=bootstraps, console=console)
     if segmented is not None:
@@ -62,7 +51,7 @@ def run_demo(out: str | Path, *, rows: int = 180_000, seed: int = 42, console: C
 
     started = time.perf_counter()
     ruleset = runs.load_ruleset_if_any(run)
-    with console.status(f"Scoring {frame.height:,} customers"):
+    with console.status(f"Scoring {rows:,} customers"):
         scored = score_file(result.scorecard, data_path, run / "scores.parquet", ruleset=ruleset)
     timings["score"] = time.perf_counter() - started
     step(f"Scored {scored:,} customers in {timings['score']:.1f} s -> {run / 'scores.parquet'}")
@@ -95,8 +84,8 @@ def _segment(run: Path, data_path: Path, *, seed: int, bootstraps: int, console:
 
 
 def _write_timings(run: Path, rows: int, seed: int, timings: dict[str, float]) -> None:
-    atomic_write_text(run / "timings.json", json.dumps(
-        {"rows": rows, "seed": seed, "seconds": {k: round(v, 2) for k, v in timings.items()}}, indent=2))
+    atomic_write_json(run / "timings.json",
+                      {"rows": rows, "seed": seed, "seconds": {k: round(v, 2) for k, v in timings.items()}})
 
 
 def _report(run: Path, *, console: Console) -> float | None:

@@ -82,16 +82,12 @@ def require_columns(frame: pl.DataFrame, names: Iterable[str], what: str = "colu
     raise DataError(f"missing {what} ({len(missing)}): " + ", ".join(parts))
 
 
-def is_numeric(dtype: pl.DataType) -> bool:
-    return dtype.is_numeric()
-
-
 def infer_feature_types(frame: pl.DataFrame, features: Iterable[str]) -> dict[str, str]:
     """'continuous' for numeric columns, 'nominal' for strings, booleans and categoricals."""
     out = {}
     for name in features:
         dtype = frame.schema[name]
-        if dtype == pl.Boolean or not is_numeric(dtype):
+        if dtype == pl.Boolean or not dtype.is_numeric():
             out[name] = "nominal"
         else:
             out[name] = "continuous"

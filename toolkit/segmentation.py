@@ -21,7 +21,6 @@
 from __future__ import annotations
 
 import io
-import json
 import math
 import time
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ from toolkit import clustering as C
 from toolkit import distill as D
 from toolkit import schema
 from toolkit.errors import DataError, SegkitError
-from toolkit.fileio import atomic_write_bytes, atomic_write_text
+from toolkit.fileio import atomic_write_bytes, atomic_write_json
 from toolkit.profiles import SegmentProfile, name_segments, profile_segments
 from toolkit.segment_space import SegmentSpace, fit_space, select_features
 
@@ -395,8 +394,7 @@ def _run(data, out_dir, *, id_column, features, k_min, k_max, bootstraps, candid
     lap("write")
     timings["total"] = round(time.perf_counter() - t0, 3)
     summary = _finite(summary)
-    atomic_write_text(paths["json"], json.dumps(summary, indent=2, default=_json_default,
-                                                allow_nan=False) + "\n")
+    atomic_write_json(paths["json"], summary, allow_nan=False)
     step("Writing files", count=total)
     return SegmentationResult(summary, ruleset, assignments, space, rules, paths)
 
@@ -426,16 +424,6 @@ DEFINITIONS = {
     "cluster_ari": "mean adjusted Rand index between each refit and the original clustering",
     "rules_ari": "mean adjusted Rand index between each refitted ruleset and the original rules",
 }
-
-
-def _json_default(value):
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return None if not math.isfinite(float(value)) else float(value)
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
 def _describe(profile: SegmentProfile | None, default: bool) -> str:

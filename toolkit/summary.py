@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+from rich.console import Console
 from rich.table import Table
 
 # The brief's acceptance bars for the purchase model.
@@ -37,3 +42,18 @@ def metrics_table(metrics: dict) -> Table:
                      + "; ".join(verdicts))
     table.caption_justify = "left"
     return table
+
+
+@contextmanager
+def live_status(console: Console, title: str) -> Iterator[Callable[[str], None]]:
+    """A spinner line for a long step; yields ``say(message)``, which updates the line
+    (with the seconds elapsed) and logs the message, ready to pass as ``progress=``."""
+    with console.status(title) as status:
+        started = time.perf_counter()
+
+        def say(message: str) -> None:
+            status.update(f"{message}  [dim]({time.perf_counter() - started:.0f} s)[/]")
+            console.log(message)
+
+        yield say
+

@@ -12,7 +12,6 @@ The order is what keeps the numbers honest:
 
 from __future__ import annotations
 
-import json
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -27,7 +26,7 @@ from sklearn.model_selection import train_test_split
 from toolkit import features as feats
 from toolkit import io, leakage, metrics
 from toolkit.errors import DataError
-from toolkit.fileio import atomic_write_text
+from toolkit.fileio import atomic_write_json
 from toolkit.model_input import FeatureSpec, to_model_input
 from toolkit.schema import BY_NAME
 
@@ -152,16 +151,16 @@ def train(frame: pl.DataFrame, config: TrainConfig, *, truth: pl.DataFrame | Non
     all_features = feature_names + [d.name for d in derived]
     types.update({d.name: "continuous" for d in derived})
 
+    frames = {name: engineered.filter(pl.Series(mask)) for name, mask in masks.items()}
+    y = {name: y_all[mask] for name, mask in masks.items()}
+
     say("Auditing features for leakage")
-    train_rows = engineered.filter(pl.Series(masks["train"]))
-    report = leakage.audit(train_rows, y_all[masks["train"]], all_features, types,
+    report = leakage.audit(frames["train"], y["train"], all_features, types,
                            id_column=config.id_column, target=config.target,
                            allow=config.allow_features, seed=config.seed)
     leakage.raise_if_refused(report)
 
     specs = [FeatureSpec(name, types[name]) for name in all_features]
-    frames = {name: engineered.filter(pl.Series(mask)) for name, mask in masks.items()}
-    y = {name: y_all[mask] for name, mask in masks.items()}
 
     say(f"Fitting the EBM on {int(masks['train'].sum()):,} rows "
         f"({len(specs)} features, {config.interactions} interactions, {config.outer_bags} bags)")
@@ -251,21 +250,29 @@ def _oracle(frame: pl.DataFrame, truth: pl.DataFrame, id_column: str,
     return p[masks["validation"]], p[masks["test"]]
 
 
+def train_file(data: str | Path, config: TrainConfig, out: str | Path, *,
+               progress: Progress | None = None) -> TrainResult:
+    """Train on a CSV/Parquet file and save the run into ``out``.
+
+    When the generator's ``<stem>.truth.parquet`` lies beside ``data``, its true
+    probabilities become the oracle baseline.
+    """
+    from toolkit.generate import truth_path
+
+    frame = io.load_table(data)
+    truth_file = truth_path(data)
+    truth = pl.read_parquet(truth_file) if truth_file.exists() else None
+    result = train(frame, config, truth=truth, progress=progress)
+    save_run(result, out)
+    return result
+
+
 def save_run(result: TrainResult, run_dir: str | Path) -> Path:
     """Write scorecard.json, metrics.json and split.parquet into ``run_dir``."""
     run = Path(run_dir)
     run.mkdir(parents=True, exist_ok=True)
     result.scorecard.save(run / "scorecard.json")
-    atomic_write_text(run / "metrics.json", json.dumps(result.metrics, indent=2, default=_json_default))
+    atomic_write_json(run / "metrics.json", result.metrics)
     result.split.write_parquet(run / "split.parquet")
     return run
 
-
-def _json_default(value):
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return float(value)
-    if isinstance(value, tuple):
-        return list(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

@@ -20,33 +20,6 @@ def _progress() -> Progress:
                     TimeElapsedColumn(), console=console, transient=False)
 
 
-def run_training(data: Path, target: str, id_column: str, out: Path, *, allow_features: list[str],
-                 seed: int, outer_bags: int, interactions: int, features: list[str] | None = None):
-    """Load, train and save a run with a rich status line; returns the TrainResult."""
-    import polars as pl
-
-    from toolkit import io
-    from toolkit.generate import truth_path
-    from toolkit.train import TrainConfig, save_run, train
-
-    with console.status("Loading data") as status:
-        frame = io.load_table(data)
-        truth_file = truth_path(data)
-        truth = pl.read_parquet(truth_file) if truth_file.exists() else None
-        config = TrainConfig(target=target, id_column=id_column, features=features,
-                             allow_features=tuple(allow_features), seed=seed,
-                             outer_bags=outer_bags, interactions=interactions)
-        started = time.perf_counter()
-
-        def say(message: str) -> None:
-            status.update(f"{message}  [dim]({time.perf_counter() - started:.0f} s)[/]")
-            console.log(message)
-
-        result = train(frame, config, truth=truth, progress=say)
-        save_run(result, out)
-    return result
-
-
 @app.command("train")
 def train_command(
     data: Path = typer.Option(..., "--data", help="Customer table (.csv or .parquet)."),
@@ -61,10 +34,14 @@ def train_command(
     interactions: int = typer.Option(10, help="EBM pairwise interaction terms."),
 ) -> None:
     """Train the purchase model and write scorecard.json and metrics.json to --out."""
-    result = run_training(data, target, id_column, out, allow_features=allow_feature, seed=seed,
-                          outer_bags=outer_bags, interactions=interactions,
-                          features=list(feature) or None)
-    from toolkit.summary import metrics_table
+    from toolkit.summary import live_status, metrics_table
+    from toolkit.train import TrainConfig, train_file
+
+    config = TrainConfig(target=target, id_column=id_column, features=list(feature) or None,
+                         allow_features=tuple(allow_feature), seed=seed,
+                         outer_bags=outer_bags, interactions=interactions)
+    with live_status(console, "Loading data") as say:
+        result = train_file(data, config, out, progress=say)
 
     console.print(metrics_table(result.metrics))
     console.print(f"Run written to [bold]{out}[/]")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -78,14 +77,14 @@ def monitor_command(
     Exit codes: 0 done (also with drift unless --strict), 2 user error, 3 --strict and at
     least one line at 'act'.
     """
-    from toolkit.fileio import atomic_write_text
+    from toolkit.fileio import atomic_write_json
     from toolkit.monitor import STRICT_EXIT_CODE, monitor_run
 
     with console.status("Comparing the new batch with the reference"):
         result = monitor_run(run, data, reference=reference)
     console.print(monitor_table(result))
     out = json_out or (Path(run) / "monitor.json")
-    atomic_write_text(out, json.dumps(result.to_dict(), indent=2) + "\n")
+    atomic_write_json(out, result.to_dict())
     console.print(f"Overall: {_status(result.status)}; JSON written to [bold]{out}[/]")
     if strict and result.status == "act":
         raise typer.Exit(code=STRICT_EXIT_CODE)
