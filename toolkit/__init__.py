@@ -12,14 +12,17 @@ from __future__ import annotations
 
 from importlib import import_module
 
-_EXPORTS = {
+# Public name -> module, or (module, attribute) where the function is named like its module:
+# a public name must never shadow a submodule, or ``from toolkit import generate`` would give
+# the function in one process and the module in another (depending on import order).
+_EXPORTS: dict[str, str | tuple[str, str]] = {
     "SegkitError": "toolkit.errors",
     "DataError": "toolkit.errors",
     "load_table": "toolkit.io",
-    "generate": "toolkit.generate",
+    "generate_sample": ("toolkit.generate", "generate"),
     "write_sample": "toolkit.generate",
     "TrainConfig": "toolkit.train",
-    "train": "toolkit.train",
+    "train_model": ("toolkit.train", "train"),
     "save_run": "toolkit.train",
     "Scorecard": "toolkit.scorecard",
     "compile_ebm": "toolkit.scorecard",
@@ -38,10 +41,11 @@ __all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
+    target = _EXPORTS.get(name)
+    if target is None:
         raise AttributeError(f"module 'toolkit' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
+    module, attribute = target if isinstance(target, tuple) else (target, name)
+    value = getattr(import_module(module), attribute)
     globals()[name] = value
     return value
 

@@ -26,7 +26,7 @@ def generate_command(
 
     Six latent customer types, a documented purchase propensity (~28 % positives) and realistic missing values; see sample_data/generator.py for the recipe.
     """
-    from toolkit import generate as gen
+    import toolkit.generate as gen
     from toolkit.schema import TARGET_COLUMN
 
     started = time.perf_counter()
