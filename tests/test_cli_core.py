@@ -98,3 +98,107 @@ def test_score_adds_segment_when_the_run_has_a_ruleset(run_dir, sample, tmp_path
     scores = pl.read_parquet(out)
     expected = Ruleset.load(rfm).apply(pl.read_parquet(sample)).get_column("segment")
     assert scores.get_column("segment").to_list() == expected.to_list()
+
+
+# --- the last line of defence: one line for every failure -----------------------------------
+
+def _fail_with(monkeypatch, exc: BaseException) -> None:
+    def boom(*_args, **_kwargs):
+        raise exc
+
+    monkeypatch.setattr("toolkit.runs.load_scorecard", boom)
+
+
+def test_unexpected_exception_is_one_line_naming_command_and_log(monkeypatch, tmp_path, capsys):
+    _fail_with(monkeypatch, RuntimeError("boom\nsecond line"))
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.delenv("SEGKIT_DEBUG", raising=False)
+    import tempfile
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    code = run_cli(["score", "--run", "r", "--data", "d.parquet", "--out", "o.parquet"])
+    err = capsys.readouterr().err
+    assert code == 70
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err
+    assert "segkit score failed: RuntimeError: boom" in err and "rerun with --debug" in err
+    logs = list(tmp_path.glob("segkit-crash-*.log"))
+    assert len(logs) == 1 and str(logs[0]) in err
+    assert "Traceback" in logs[0].read_text() and "RuntimeError: boom" in logs[0].read_text()
+
+
+def test_debug_flag_prints_the_traceback_anywhere_on_the_line(monkeypatch, capsys):
+    _fail_with(monkeypatch, RuntimeError("boom"))
+    for args in (["--debug", "score"], ["score", "--debug"]):
+        code = run_cli([*args, "--run", "r", "--data", "d.parquet", "--out", "o.parquet"])
+        err = capsys.readouterr().err
+        assert code == 70 and "Traceback" in err and "RuntimeError: boom" in err
+
+
+def test_os_errors_are_the_environment_one_line_with_the_path_exit_2(monkeypatch, capsys):
+    _fail_with(monkeypatch, PermissionError(13, "Permission denied", "/srv/runs/x/scorecard.json"))
+    code = run_cli(["score", "--run", "r", "--data", "d.parquet", "--out", "o.parquet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "segkit score: /srv/runs/x/scorecard.json: Permission denied" in err
+
+
+def test_keyboard_interrupt_exits_130_with_one_line(monkeypatch, capsys):
+    _fail_with(monkeypatch, KeyboardInterrupt())
+    code = run_cli(["score", "--run", "r", "--data", "d.parquet", "--out", "o.parquet"])
+    err = capsys.readouterr().err
+    assert code == 130 and "Traceback" not in err
+    assert err.strip().splitlines() == ["interrupted: segkit score stopped (Ctrl+C)"]
+
+
+def test_a_rust_panic_is_caught_too(monkeypatch, capsys):
+    class PanicException(BaseException):  # what pyo3 raises for a Polars panic
+        pass
+
+    _fail_with(monkeypatch, PanicException("index out of bounds"))
+    code = run_cli(["score", "--run", "r", "--data", "d.parquet", "--out", "o.parquet"])
+    err = capsys.readouterr().err
+    assert code == 70 and "PanicException: index out of bounds" in err and "Traceback" not in err
+
+
+def test_user_error_text_is_not_read_as_markup(monkeypatch, capsys):
+    from toolkit.errors import SegkitError
+
+    _fail_with(monkeypatch, SegkitError("column [bold] missing"))
+    assert run_cli(["score", "--run", "r", "--data", "d.parquet", "--out", "o.parquet"]) == 2
+    assert "column [bold] missing" in capsys.readouterr().err
+
+
+# --- help reads like a Unix tool -----------------------------------------------------------
+
+def _leaf_commands():
+    import typer
+
+    from toolkit.cli import _register, app
+
+    _register()
+
+    def walk(cmd, path):
+        subs = getattr(cmd, "commands", None)
+        if subs:
+            for name, sub in subs.items():
+                yield from walk(sub, [*path, name])
+        else:
+            yield path
+
+    return list(walk(typer.main.get_command(app), []))
+
+
+def test_every_help_shows_flags_without_a_value_and_plain_argument_names(capsys):
+    commands = _leaf_commands()
+    assert ["rules", "diff"] in commands and ["score"] in commands and len(commands) >= 12
+    for path in [[], ["rules"], *commands]:
+        assert run_cli([*path, "--help"]) == 0
+        out = capsys.readouterr().out
+        usage = [line for line in out.splitlines() if "Usage:" in line]
+        assert usage, (path, out)
+        assert "{" not in usage[0], (path, usage[0])
+        assert "<bool>" not in out, (path, out)
+    run_cli(["rules", "diff", "--help"])
+    assert "segkit rules diff [OPTIONS] OLD NEW" in capsys.readouterr().out
+    run_cli(["rules", "apply", "--help"])
+    assert "segkit rules apply [OPTIONS] RULESET" in capsys.readouterr().out

@@ -24,7 +24,7 @@ rules_app = typer.Typer(help="Rulesets: segments as ordered, human-editable rule
 app.add_typer(rules_app, name="rules")
 console = Console(highlight=False)
 
-_RULESET = typer.Argument(..., help="Ruleset YAML file.", show_default=False)
+_RULESET = typer.Argument(..., help="Ruleset YAML file.", show_default=False, metavar="RULESET")
 _ID = typer.Option("customer_id", "--id", help="Customer id column.")
 
 
@@ -145,8 +145,8 @@ def export_cmd(
 
 @rules_app.command("diff")
 def diff_cmd(
-    a: Path = typer.Argument(..., help="The old ruleset.", show_default=False),
-    b: Path = typer.Argument(..., help="The new ruleset.", show_default=False),
+    a: Path = typer.Argument(..., help="The old ruleset.", show_default=False, metavar="OLD"),
+    b: Path = typer.Argument(..., help="The new ruleset.", show_default=False, metavar="NEW"),
     data: Path = typer.Option(None, "--data", help="Customer table: count who moves where."),
 ) -> None:
     """What changed between two rulesets, and (with --data) who moves between segments."""
