@@ -44,3 +44,54 @@ def to_model_input(frame: pl.DataFrame, specs: list[FeatureSpec]) -> pd.DataFram
         else:
             data[s.name] = col.fill_null(float("nan")).to_numpy()
     return pd.DataFrame(data)
+
+
+# --------------------------------------------------------------------------------------------
+# infinite values: one policy for every command
+
+INFINITE_POLICY = "treated as missing"
+
+
+def infinite_to_missing(frame: pl.DataFrame, columns: list[str] | None = None
+                        ) -> tuple[pl.DataFrame, dict[str, int]]:
+    """``frame`` with +inf and -inf replaced by null in ``columns`` (default: all), and the counts.
+
+    Why one function: an infinite value is almost always a broken upstream computation (a
+    division by zero, an overflow), not a real measurement, and the statistics segkit fits
+    (logistic baseline, leakage audit, k-means, trees) cannot use it. Training, segmenting,
+    scoring and monitoring all call this, so a value means the same in every command: missing,
+    which the EBM scores with the learned *missing* bin. Returns ``{column: count}`` for the
+    columns that held any (empty when none did); the frame is returned unchanged then.
+    """
+    names = frame.columns if columns is None else [c for c in columns if c in frame.columns]
+    floats = [c for c in names if frame.schema[c].is_float()]
+    if not floats or frame.height == 0:
+        return frame, {}
+    row = frame.select([pl.col(c).is_infinite().sum().alias(c) for c in floats]).row(0, named=True)
+    counts = {c: int(n) for c, n in row.items() if n}
+    if not counts:
+        return frame, {}
+    frame = frame.with_columns([
+        pl.when(pl.col(c).is_infinite()).then(None).otherwise(pl.col(c)).alias(c) for c in counts])
+    return frame, counts
+
+
+def describe_infinite(counts: dict[str, int], verb: str = "are " + INFINITE_POLICY) -> str | None:
+    """One line for people: '3 infinite values in 2 columns (x: 2, y: 1) are treated as missing'."""
+    if not counts:
+        return None
+    total = sum(counts.values())
+    shown = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    listed = ", ".join(f"{c}: {n:,}" for c, n in shown[:8]) + (", ..." if len(shown) > 8 else "")
+    values = "value" if total == 1 else "values"
+    columns = "column" if len(counts) == 1 else "columns"
+    if total == 1:
+        verb = verb.replace("are ", "is ", 1).replace("were ", "was ", 1)
+    return f"{total:,} infinite {values} in {len(counts)} {columns} ({listed}) {verb}"
+
+
+def merge_counts(into: dict[str, int], counts: dict[str, int]) -> dict[str, int]:
+    """Add ``counts`` into ``into`` (batches of one file); returns ``into``."""
+    for c, n in counts.items():
+        into[c] = into.get(c, 0) + n
+    return into

@@ -35,6 +35,7 @@ from toolkit import distill as D
 from toolkit import schema
 from toolkit.errors import DataError, SegkitError
 from toolkit.fileio import atomic_write_bytes, atomic_write_json
+from toolkit.model_input import infinite_to_missing
 from toolkit.profiles import SegmentProfile, name_segments, profile_segments
 from toolkit.segment_space import SegmentSpace, fit_space, select_features
 
@@ -213,6 +214,9 @@ def _run(data, out_dir, *, id_column, features, k_min, k_max, bootstraps, candid
 
     require_columns(frame, [id_column], "id column")
     check_unique_ids(frame, id_column)
+    # +-inf is missing in every command (toolkit.model_input); the fingerprint is of the table as read
+    raw_frame = frame
+    frame, infinite = infinite_to_missing(frame, [c for c in frame.columns if c != id_column])
     feats = select_features(frame, features)
     n = frame.height
     _check_settings(n, k_min, k_max, bootstraps, candidate_bootstraps, held_out, max_conditions)
@@ -304,7 +308,7 @@ def _run(data, out_dir, *, id_column, features, k_min, k_max, bootstraps, candid
     # 8. ruleset + files
     from toolkit.io import fingerprint
 
-    data_fp = fingerprint(frame)
+    data_fp = fingerprint(raw_frame)
     cluster_jac = best.boots.cluster_jaccard()
     run_name = name or out.resolve().name or "segments"
     ruleset = build_ruleset(rules, ids, cluster_names, profiles, name=run_name, run=str(out),
@@ -374,6 +378,7 @@ def _run(data, out_dir, *, id_column, features, k_min, k_max, bootstraps, candid
         "transform": space.to_dict(),
         "profiles": [p.to_dict() for p in profiles],
         "probabilities": prob_source,
+        "infinite_values": infinite,  # column -> count of +-inf values, treated as missing
         "settings": {
             "id_column": id_column, "features": feats, "k_min": k_min, "k_max": k_max,
             "bootstraps": bootstraps, "candidate_bootstraps": candidate_bootstraps, "seed": seed,

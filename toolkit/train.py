@@ -27,7 +27,7 @@ from toolkit import features as feats
 from toolkit import io, leakage, metrics
 from toolkit.errors import DataError
 from toolkit.fileio import atomic_write_json
-from toolkit.model_input import FeatureSpec, to_model_input
+from toolkit.model_input import FeatureSpec, describe_infinite, infinite_to_missing, merge_counts, to_model_input
 from toolkit.schema import BY_NAME
 
 Progress = Callable[[str], None]
@@ -136,6 +136,12 @@ def train(frame: pl.DataFrame, config: TrainConfig, *, truth: pl.DataFrame | Non
                                                features=config.features, expected_numeric=expected_numeric)
     y_all = io.binary_target(frame, config.target).to_numpy().astype(int)
     types = io.infer_feature_types(frame, feature_names)
+    # +-inf is missing in every command (toolkit.model_input.infinite_to_missing); `frame`
+    # itself stays as read, so the data fingerprint matches the file.
+    inputs, infinite = infinite_to_missing(frame, feature_names)
+    if infinite:
+        io.check_all_null(inputs, feature_names)
+        say(describe_infinite(infinite))
 
     _check_enough_rows(y_all)
     say("Splitting rows into train / validation / test")
@@ -147,7 +153,10 @@ def train(frame: pl.DataFrame, config: TrainConfig, *, truth: pl.DataFrame | Non
 
     derived = feats.applicable(feats.DERIVED, frame.columns) if config.derived else []
     derived = [d for d in derived if d.numerator in feature_names and d.denominator in feature_names]
-    engineered = feats.add_derived(frame, derived)
+    engineered = feats.add_derived(inputs, derived)
+    # a ratio of finite inputs can still overflow (beyond ~1e300): missing as well
+    engineered, overflow = infinite_to_missing(engineered, [d.name for d in derived])
+    merge_counts(infinite, overflow)
     all_features = feature_names + [d.name for d in derived]
     types.update({d.name: "continuous" for d in derived})
 
@@ -214,6 +223,7 @@ def train(frame: pl.DataFrame, config: TrainConfig, *, truth: pl.DataFrame | Non
         "fit_seconds": round(fit_seconds, 2),
         "total_seconds": None,
         "terms": len(ebm.term_names_),
+        "infinite_values": infinite,            # column -> count, each treated as missing
     }
     result_metrics["leakage"] = report.to_dict()
 

@@ -43,6 +43,13 @@ def train_command(
     with live_status(console, "Loading data") as say:
         result = train_file(data, config, out, progress=say)
 
+    from rich.markup import escape
+
+    from toolkit.model_input import describe_infinite
+
+    infinite = describe_infinite(result.metrics["training"].get("infinite_values") or {})
+    if infinite:
+        console.print(f"[yellow]{escape(infinite)}[/]")
     console.print(metrics_table(result.metrics))
     console.print(f"Run written to [bold]{out}[/]")
 

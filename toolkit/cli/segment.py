@@ -58,6 +58,11 @@ def segment_command(
             held_out=held_out, leaves=leaves or None, max_conditions=max_conditions,
             indicators=indicators, workers=workers or None, progress=progress)
     s = result.summary
+    from toolkit.model_input import describe_infinite
+
+    infinite = describe_infinite(s.get("infinite_values") or {})
+    if infinite:
+        console.print(f"[yellow]{escape(infinite)}[/]")
     console.print(f"[bold]k = {s['k']}[/]  {s['k_reason']}")
     wide = console.width >= 120
     console.print(segments_table(s, rules=wide))
