@@ -202,3 +202,40 @@ def test_every_help_shows_flags_without_a_value_and_plain_argument_names(capsys)
     assert "segkit rules diff [OPTIONS] OLD NEW" in capsys.readouterr().out
     run_cli(["rules", "apply", "--help"])
     assert "segkit rules apply [OPTIONS] RULESET" in capsys.readouterr().out
+
+
+# --- the spinner's seconds keep counting during one long step --------------------------------
+
+def test_live_status_elapsed_time_advances_while_a_step_runs():
+    import io
+
+    from rich.console import Console
+
+    from toolkit.summary import live_status
+
+    now = [100.0]
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=100, log_path=False)
+    with live_status(console, "Loading data", clock=lambda: now[0]) as say:
+        say("Fitting the EBM")
+        now[0] += 19.4  # the fit: no further say() until it finishes
+    # Status redraws the line when it stops; it must show the time now, not when say() ran.
+    import re
+
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.getvalue())
+    assert "Fitting the EBM  (19 s)" in text
+    assert "(0 s)" not in text.split("Fitting the EBM  (19 s)")[-1]
+
+
+def test_elapsed_text_renders_the_time_at_draw_time():
+    from rich.console import Console
+
+    from toolkit.summary import ElapsedText
+
+    now = [0.0]
+    line = ElapsedText("Fitting", clock=lambda: now[0])
+    console = Console(record=True, width=80)
+    console.print(line)
+    now[0] = 7.2
+    console.print(line)
+    assert console.export_text().splitlines() == ["Fitting  (0 s)", "Fitting  (7 s)"]

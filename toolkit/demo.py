@@ -32,7 +32,7 @@ def run_demo(out: str | Path, *, rows: int = 180_000, seed: int = 42, console: C
     def step(message: str) -> None:
         console.log(message)
 
-    with console.status(f"Generating {rows:,} customers (seed {seed})"):
+    with live_status(console, f"Generating {rows:,} customers (seed {seed})"):
         started = time.perf_counter()
         data_path, _ = write_sample(rows, seed, run / runs.DATA)
         timings["generate"] = time.perf_counter() - started
@@ -51,7 +51,7 @@ def run_demo(out: str | Path, *, rows: int = 180_000, seed: int = 42, console: C
 
     started = time.perf_counter()
     ruleset = runs.load_ruleset_if_any(run)
-    with console.status(f"Scoring {rows:,} customers"):
+    with live_status(console, f"Scoring {rows:,} customers"):
         scored = score_file(result.scorecard, data_path, run / "scores.parquet", ruleset=ruleset)
     timings["score"] = time.perf_counter() - started
     step(f"Scored {scored:,} customers in {timings['score']:.1f} s -> {run / 'scores.parquet'}")
@@ -75,8 +75,10 @@ def _segment(run: Path, data_path: Path, *, seed: int, bootstraps: int, console:
         from toolkit.segmentation import run_segmentation
     except ModuleNotFoundError:
         return None
+    from toolkit.summary import live_status
+
     started = time.perf_counter()
-    with console.status("Segmenting customers (clusters, stability, rules)"):
+    with live_status(console, "Segmenting customers (clusters, stability, rules)"):
         run_segmentation(data_path, run, id_column=ID_COLUMN, seed=seed, bootstraps=bootstraps)
     seconds = time.perf_counter() - started
     console.log(f"Segmented customers in {seconds:.0f} s -> {run / runs.RULESET}")
@@ -93,8 +95,10 @@ def _report(run: Path, *, console: Console) -> float | None:
         from toolkit.report import build_report
     except ModuleNotFoundError:
         return None
+    from toolkit.summary import live_status
+
     started = time.perf_counter()
-    with console.status("Writing the report"):
+    with live_status(console, "Writing the report"):
         paths = build_report(run)
     seconds = time.perf_counter() - started
     console.log(f"Report written -> {', '.join(str(p) for p in paths)}")

@@ -23,9 +23,10 @@ def report_command(
 ) -> None:
     """Write RUN/report.md and a self-contained RUN/report.html (charts in RUN/report_files/)."""
     from toolkit.report import build_report
+    from toolkit.summary import live_status
 
     started = time.perf_counter()
-    with console.status("Writing the report"):
+    with live_status(console, "Writing the report"):
         paths = build_report(run, sql=sql)
     console.print(f"Report written in {time.perf_counter() - started:.1f} s -> "
                   + ", ".join(f"[bold]{p}[/]" for p in paths))
@@ -79,8 +80,9 @@ def monitor_command(
     """
     from toolkit.fileio import atomic_write_json
     from toolkit.monitor import STRICT_EXIT_CODE, monitor_run
+    from toolkit.summary import live_status
 
-    with console.status("Comparing the new batch with the reference"):
+    with live_status(console, "Comparing the new batch with the reference"):
         result = monitor_run(run, data, reference=reference)
     console.print(monitor_table(result))
     out = json_out or (Path(run) / "monitor.json")
