@@ -14,7 +14,7 @@ segments.yaml) and writes:
 
 Every number in the report is read from those files or computed from them (missing rates
 from data.parquet, the segment x decile table from the test customers), never typed in.
-Plain-language sentences about shape functions come from :func:`describe_shape`, campaign
+Plain-language sentences about shape functions come from :func:`toolkit.shape_text.describe_shape`, campaign
 suggestions from the ruleset's ``campaign`` field or :func:`suggest_campaign`.
 """
 
@@ -33,6 +33,7 @@ from toolkit import runs, schema
 from toolkit.compare import compare_approaches, fmt, pct, supervised_figures, unsupervised_figures
 from toolkit.campaigns import suggest_campaign
 from toolkit.fileio import atomic_write_text
+from toolkit.shape_text import ShapeSummary, describe_shape, shape_axis, summarize_shape  # noqa: F401 (re-exported)
 from toolkit.summary import BARS, SCORING_BUDGET_SECONDS
 
 REPORT_MD = "report.md"
@@ -42,181 +43,6 @@ SQL_CACHE = "scorecard_duckdb.sql"
 TARGET_ROWS = 180_000           # the bar: score 180K customers within SCORING_BUDGET_SECONDS
 TOP_SHAPES = 4
 MIN_CELL = 20                   # segment x decile cells with fewer test customers are too noisy to target
-
-# describe_shape thresholds (log-odds)
-FLAT_SWING = 0.05               # a shape whose smoothed range is below this "barely moves" the probability
-MONOTONE_SHARE = 0.6            # |end - start| >= this share of the range: a trend, not a hump
-STEEP_SPAN = 0.15               # the middle half of a trend's change within this share of the feature's range: "steep"
-MISSING_NOTE = 0.1              # a missing-value score at least this far from 0 is mentioned
-
-
-# ----------------------------------------------------------------------------------------
-# shape functions in words
-
-
-@dataclass(frozen=True)
-class ShapeSummary:
-    """What :func:`describe_shape` detected in a shape function."""
-
-    feature: str
-    trend: str                 # rising | falling | peak | valley | flat | categorical
-    swing: float               # log-odds between the lowest and highest (smoothed) points
-    location: str | None       # where the steepest step / the extreme is, in words
-    steep: bool = False
-    highest: str | None = None  # categorical: best and worst category
-    lowest: str | None = None
-    between: str | None = None  # trends: where the middle half of the change happens
-    missing_like: str | None = None  # which bin a missing value scores like
-    missing_score: float | None = None
-
-
-def _value_text(value: float, feature: str) -> str:
-    """A cut or bound in the column's units ('20 days', '$120', '35%')."""
-    col = schema.describe(feature)
-    kind = col.kind if col else None
-    if kind in ("count", "days"):
-        whole = math.floor(value + 1e-9)
-        unit = "days" if kind == "days" else (col.unit if col and col.unit else "")
-        return f"{whole:,}" + (f" {unit}" if unit else "")
-    if kind == "money":
-        return f"${value:,.0f}"
-    if kind == "rate":
-        return f"{100 * value:.0f}%" if abs(value) >= 0.01 or value == 0 else f"{100 * value:.1f}%"
-    if kind == "seconds":
-        return f"{value:,.0f} s"
-    if kind == "years":
-        return f"{value:.0f} years"
-    return f"{value:.3g}"
-
-
-def _bin_text(b, feature: str) -> str:
-    if b.lower is None and b.upper is None:
-        return b.label
-    if b.lower is None:
-        return f"below {_value_text(b.upper, feature)}"
-    if b.upper is None:
-        return f"{_value_text(b.lower, feature)} and above"
-    return f"between {_value_text(b.lower, feature)} and {_value_text(b.upper, feature)}"
-
-
-def _smooth(values: np.ndarray) -> np.ndarray:
-    """Centred moving average over ~10 % of the bins (boosted shapes are jagged)."""
-    w = max(1, int(round(len(values) / 10)))
-    if w <= 1:
-        return values.astype(float)
-    if w % 2 == 0:
-        w += 1
-    kernel = np.ones(w)
-    num = np.convolve(values, kernel, mode="same")
-    den = np.convolve(np.ones(len(values)), kernel, mode="same")
-    return num / den
-
-
-def summarize_shape(bins: Sequence, feature: str) -> ShapeSummary:
-    """Detect the trend of a main-effect shape (``Scorecard.shape(feature)`` rows).
-
-    Continuous shapes are smoothed (centred moving average over ~10 % of the bins); the trend
-    is *rising*/*falling* when the smoothed end-to-start change is at least
-    :data:`MONOTONE_SHARE` of the smoothed range, else a *peak* or *valley* at the interior
-    extreme that stands out more; *flat* below :data:`FLAT_SWING` log-odds. For a trend,
-    ``location`` is where half of the change is done and ``between`` where its middle half
-    happens; it is "steep" when that middle half spans at most :data:`STEEP_SPAN` of the
-    feature's range. Nominal shapes name the best and worst category.
-    """
-    from toolkit.scorecard import MISSING_LABEL, UNSEEN_LABEL
-
-    missing = next((b for b in bins if b.label == MISSING_LABEL), None)
-    regular = [b for b in bins if b.label not in (MISSING_LABEL, UNSEEN_LABEL)]
-    if not regular:
-        return ShapeSummary(feature, "flat", 0.0, None)
-    continuous = any(b.lower is not None or b.upper is not None for b in regular)
-    raw = np.array([b.score for b in regular], dtype=float)
-    missing_like = missing_score = None
-    if missing is not None and abs(missing.score) >= MISSING_NOTE:
-        closest = regular[int(np.argmin(np.abs(raw - missing.score)))]
-        missing_like, missing_score = _bin_text(closest, feature) if continuous else closest.label, missing.score
-    if not continuous:
-        hi, lo = int(np.argmax(raw)), int(np.argmin(raw))
-        swing = float(raw[hi] - raw[lo])
-        trend = "flat" if swing < FLAT_SWING else "categorical"
-        return ShapeSummary(feature, trend, swing, None, highest=regular[hi].label,
-                            lowest=regular[lo].label, missing_like=missing_like, missing_score=missing_score)
-    sm = _smooth(raw)
-    swing = float(sm.max() - sm.min())
-    if len(regular) == 1 or swing < FLAT_SWING:
-        return ShapeSummary(feature, "flat", swing, None, missing_like=missing_like,
-                            missing_score=missing_score)
-    net = float(sm[-1] - sm[0])
-    if abs(net) >= MONOTONE_SHARE * swing:
-        # where the change happens: the cuts at which the smoothed curve has covered 25 %,
-        # 50 % and 75 % of its start-to-end change; "steep" when the middle half of the change
-        # happens within STEEP_SPAN of the feature's range of cuts
-        frac = (sm - sm[0]) / net
-        starts = [b.lower for b in regular]
-        cuts = [c for c in starts if c is not None]
-
-        def crossing(q: float) -> float | None:
-            i = int(np.argmax(frac >= q))
-            return starts[i] if frac[i] >= q else None
-
-        x25, x50, x75 = crossing(0.25), crossing(0.5), crossing(0.75)
-        span = (cuts[-1] - cuts[0]) if len(cuts) > 1 else 0.0
-        steep = bool(span > 0 and x25 is not None and x75 is not None and (x75 - x25) <= STEEP_SPAN * span)
-        location = _value_text(x50, feature) if x50 is not None else None
-        between = None
-        if x25 is not None and x75 is not None and x75 > x25:
-            between = f"between {_value_text(x25, feature)} and {_value_text(x75, feature)}"
-        return ShapeSummary(feature, "rising" if net > 0 else "falling", swing, location, steep,
-                            between=between, missing_like=missing_like, missing_score=missing_score)
-    peak = float(sm.max() - max(sm[0], sm[-1]))
-    valley = float(min(sm[0], sm[-1]) - sm.min())
-    if peak >= valley:
-        i = int(np.argmax(sm))
-        return ShapeSummary(feature, "peak", swing, _bin_text(regular[i], feature),
-                            missing_like=missing_like, missing_score=missing_score)
-    i = int(np.argmin(sm))
-    return ShapeSummary(feature, "valley", swing, _bin_text(regular[i], feature),
-                        missing_like=missing_like, missing_score=missing_score)
-
-
-def describe_shape(bins: Sequence, feature: str) -> str:
-    """One plain-language sentence about a shape function (see :func:`summarize_shape`).
-
-    For example: "Purchase probability falls steeply as days_since_last_purchase passes
-    about 20 days (most of the drop happens between 14 days and 27 days); odds x0.08 from
-    the lowest to the highest values."
-    """
-    s = summarize_shape(bins, feature)
-    odds = math.exp(s.swing)
-    if s.trend == "flat":
-        text = f"{feature} barely moves the purchase probability (shape within {s.swing:.2f} log-odds)."
-    elif s.trend == "categorical":
-        text = (f"Purchase probability is highest for {feature} = {s.highest} and lowest for "
-                f"{s.lowest} (odds x{odds:.1f} between them).")
-    elif s.trend in ("rising", "falling"):
-        verb = "rises" if s.trend == "rising" else "falls"
-        noun = "rise" if s.trend == "rising" else "drop"
-        factor = odds if s.trend == "rising" else 1 / odds
-        if s.steep and s.location:
-            where = f" steeply as {feature} passes about {s.location}"
-            if s.between:
-                where += f" (most of the {noun} happens {s.between})"
-        elif s.location:
-            where = f" gradually as {feature} grows (half of the {noun} is done by {s.location})"
-        else:
-            where = f" as {feature} grows"
-        text = f"Purchase probability {verb}{where}; odds x{factor:.2g} from the lowest to the highest values."
-    elif s.trend == "peak":
-        text = (f"Purchase probability is highest when {feature} is {s.location} and lower on both "
-                f"sides (odds x{odds:.1f} between the lowest and highest points).")
-    else:
-        text = (f"Purchase probability is lowest when {feature} is {s.location} and higher on both "
-                f"sides (odds x{odds:.1f} between the lowest and highest points).")
-    if s.missing_like is not None:
-        text += (f" A missing value {'raises' if s.missing_score > 0 else 'lowers'} it "
-                 f"({s.missing_score:+.2f} log-odds), like {s.missing_like}.")
-    return text
-
 
 # ----------------------------------------------------------------------------------------
 # loading the run
@@ -710,11 +536,12 @@ class _Report:
         for i, name in enumerate(main):
             bins = sc.shape(name)
             self.add(f"**{name}** (importance {fmt(imp[name])})", "")
-            col = schema.describe(name)
-            log_x = col is not None and col.kind in ("count", "days", "money", "seconds")
+            data = self.art.data
+            values = data[name] if data is not None and name in data.columns else None
+            log_x = shape_axis(values, bins) == "log"
             self.image(shape_chart(bins, name, self.files / f"shape_{i + 1}_{name}.png", log_x=log_x),
                        f"Shape of {name}")
-            self.add(describe_shape(bins, name), "")
+            self.add(describe_shape(bins, name, values), "")
         pairs = [k for k in imp if " & " in k]
         if pairs:
             self.add(f"Strongest interaction: `{pairs[0]}` (importance {fmt(imp[pairs[0]])}); "
