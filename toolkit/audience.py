@@ -8,7 +8,6 @@ atomically, to a checked path.
 
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import polars as pl
 
 from toolkit.errors import DataError, SegkitError
 from toolkit.exports import ExportResult, check_output_path, format_of
-from toolkit.fileio import atomic_write_bytes, atomic_write_text
+from toolkit.fileio import atomic_write_frame, resolve_target
 
 FORMATS = ("csv", "parquet")
 PROBABILITY = "purchase_probability"
@@ -72,16 +71,8 @@ def export_audience(frame: pl.DataFrame, segment_id: str, path: str | os.PathLik
         raise SegkitError(f"unknown audience format {fmt!r}; choose csv or parquet")
     rows = audience_frame(frame, segment_id, id_column=id_column, min_probability=min_probability,
                           segment_column=segment_column)
-    if fmt == "csv":
-        text = rows.write_csv()
-        atomic_write_text(p, text)
-        size = len(text.encode("utf-8"))
-    else:
-        sink = io.BytesIO()
-        rows.write_parquet(sink)
-        data = sink.getvalue()
-        atomic_write_bytes(p, data)
-        size = len(data)
+    atomic_write_frame(p, rows, fmt)
+    size = resolve_target(p).stat().st_size
     floor = check_min_probability(min_probability)
     what = f"the audience of {segment_id}" + (f" (probability >= {floor:g})" if floor is not None else "")
     return ExportResult(Path(p), what, size, rows.height)

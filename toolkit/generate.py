@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import operator
 import os
-import secrets
 from pathlib import Path
 from typing import Callable
 
@@ -25,6 +24,8 @@ from sample_data.generator import (LOGIT_SCALE, NOISE_SD, STAGES, TARGET_RATE, T
                                    propensity_from_table, propensity_score)
 from sample_data.generator import generate as _generate
 from toolkit.errors import SegkitError
+from toolkit.fileio import atomic_write_frame
+from toolkit.outputs import check_outputs
 
 __all__ = ["generate", "write_sample", "write_tables", "truth_path", "STAGES", "TYPES",
            "TYPE_NAMES", "TARGET_RATE", "LOGIT_SCALE", "NOISE_SD", "propensity_score",
@@ -83,32 +84,16 @@ def write_tables(customers: pl.DataFrame, truth: pl.DataFrame, out_path: str | o
     out = _check_out(out_path)
     truth_out = truth_path(out)
     (progress or (lambda message: None))(WRITING)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SegkitError(f"cannot create the folder {str(out.parent)!r}: {exc.strerror}") from None
-    as_csv = out.suffix.lower() == ".csv"
-    _atomic(out, customers.write_csv if as_csv else customers.write_parquet)
-    _atomic(truth_out, truth.write_parquet)
+    atomic_write_frame(out, customers, "csv" if out.suffix.lower() == ".csv" else "parquet")
+    atomic_write_frame(truth_out, truth, "parquet")
     return out, truth_out
 
 
 def _check_out(out_path: str | os.PathLike) -> Path:
+    """Both files' locations, checked before the work (see :func:`toolkit.outputs.check_outputs`)."""
     out = Path(out_path)
     if out.name in ("", ".", "..") or out.is_dir():
         raise SegkitError(f"output path {str(out)!r} is a directory; give a file name such as "
                           f"{str(out / 'customers.parquet')!r}")
+    check_outputs(outputs=[out, truth_path(out)])
     return out
-
-
-def _atomic(target: Path, write: Callable[[Path], object]) -> None:
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, target)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise SegkitError(f"cannot write {str(target)!r}: {exc.strerror or exc}") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

@@ -44,7 +44,7 @@ def load_table(path: str | Path) -> pl.DataFrame:
         if fmt == "parquet":
             frame = pl.read_parquet(p)
         else:
-            separator = "\t" if p.suffix.lower() == ".tsv" else ","
+            separator = csv_separator(p)
             # Scan every row for types: text deep in a numeric column must surface as a
             # string column we can report, not as a parse failure at row 50,000.
             frame = pl.read_csv(p, infer_schema_length=None, null_values=NULL_MARKERS,
@@ -52,13 +52,43 @@ def load_table(path: str | Path) -> pl.DataFrame:
     except pl.exceptions.NoDataError:
         raise DataError(f"{p}: the file is empty") from None
     except (pl.exceptions.ComputeError, pl.exceptions.PolarsError, OSError) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise DataError(f"{p}: could not read the {fmt.upper()} file ({first_line})") from None
+        raise read_error(p, fmt, exc) from None
     if frame.width == 0:
         raise DataError(f"{p}: the file has no columns")
     if frame.height == 0:
         raise DataError(f"{p}: the file has a header but no rows")
     return frame
+
+
+def read_error(path: str | Path, fmt: str, exc: BaseException) -> DataError:
+    """One line for a file that could not be parsed, the same for every command: the reader's
+    first line, and for text that is not UTF-8 (a Latin-1 export, say) what to do about it."""
+    text = str(exc).strip()
+    first_line = text.splitlines()[0] if text else type(exc).__name__
+    if "utf8" in text.lower().replace("-", ""):
+        first_line = "invalid utf-8 sequence; save the file as UTF-8 and retry"
+    return DataError(f"{path}: could not read the {fmt.upper()} file ({first_line})")
+
+
+def csv_separator(path: str | Path) -> str:
+    """Tab for .tsv files, comma otherwise."""
+    return "\t" if Path(path).suffix.lower() == ".tsv" else ","
+
+
+def csv_schema(path: str | Path, infer_rows: int | None = None) -> dict[str, pl.DataType]:
+    """Column types of a CSV file decided from every row (``infer_rows=None``), as
+    :func:`load_table` decides them: one word at row 650,000 makes the column text everywhere,
+    and a column empty for its first 600,000 rows still gets the type of its later values.
+    Streaming readers use this so that no value's treatment depends on where it sits."""
+    p = Path(path)
+    try:
+        schema = pl.scan_csv(p, infer_schema_length=infer_rows, null_values=NULL_MARKERS,
+                             separator=csv_separator(p), try_parse_dates=False).collect_schema()
+    except pl.exceptions.NoDataError:
+        raise DataError(f"{p}: the file is empty") from None
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise read_error(p, "csv", exc) from None
+    return dict(schema)
 
 
 def suggest(name: str, candidates: Iterable[str]) -> str:
