@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from toolkit import io
 from toolkit.errors import DataError
+from toolkit.model_input import ScoringInputReport, align_scoring_input
 
 DEFAULT_BATCH_ROWS = 250_000
 NOTE_COLUMN = "scoring_note"
@@ -44,13 +45,25 @@ def _coerce_numeric(frame: pl.DataFrame, numeric: list[str]) -> tuple[pl.DataFra
 
 
 def score_frame(scorecard, frame: pl.DataFrame, *, top_reasons: int = 3,
-                ruleset=None) -> pl.DataFrame:
-    """Score an in-memory frame: id, purchase_probability, will_purchase, reasons (, segment)."""
+                ruleset=None, report: ScoringInputReport | None = None) -> pl.DataFrame:
+    """Score an in-memory frame: id, purchase_probability, will_purchase, reasons (, segment).
+
+    Inputs are read as training read them (:func:`toolkit.model_input.align_scoring_input`:
+    +-inf is missing, drifted types cast when lossless, unseen categories noted); ``report``
+    collects the counts for warnings.
+    """
     nominal = {f["name"] for f in scorecard.features if f["type"] == "nominal"}
     numeric = [c for c in scorecard.input_columns if c not in nominal]
     io.require_columns(frame, [scorecard.id_column] + scorecard.input_columns,
                        "column the scorecard needs")
     frame, note = _coerce_numeric(frame, numeric)
+    frame, input_note = align_scoring_input(frame, scorecard.features, numeric + _ratio_inputs(scorecard),
+                                            report)
+    if input_note is not None:
+        old = frame.get_column(NOTE_COLUMN) if note is not None else pl.Series([None] * frame.height, dtype=pl.Utf8)
+        both = pl.select(pl.concat_str([old, input_note], separator="; ", ignore_nulls=True)).to_series()
+        frame = frame.with_columns(pl.when(both != "").then(both).alias(NOTE_COLUMN))
+        note = pl.col(NOTE_COLUMN)
     scored = scorecard.score(frame, top_reasons=top_reasons)
     if ruleset is not None:
         scored = scored.with_columns(ruleset.apply(frame).get_column("segment"))
@@ -59,6 +72,10 @@ def score_frame(scorecard, frame: pl.DataFrame, *, top_reasons: int = 3,
     else:
         scored = scored.with_columns(pl.lit(None, dtype=pl.Utf8).alias(NOTE_COLUMN))
     return scored
+
+
+def _ratio_inputs(scorecard) -> list[str]:
+    return [c for d in scorecard.derived for c in (d["numerator"], d["denominator"])]
 
 
 def count_rows(path: str | Path) -> int | None:
@@ -105,11 +122,13 @@ def iter_batches(path: str | Path, batch_rows: int = DEFAULT_BATCH_ROWS) -> Iter
 
 def score_file(scorecard, data: str | Path, out: str | Path, *, ruleset=None, top_reasons: int = 3,
                batch_rows: int = DEFAULT_BATCH_ROWS,
-               on_batch: Callable[[int], None] | None = None) -> int:
+               on_batch: Callable[[int], None] | None = None,
+               report: ScoringInputReport | None = None) -> int:
     """Score ``data`` into ``out`` (Parquet, or CSV by extension) batch by batch; return rows.
 
     The output is written to a temporary file and renamed, so a failed run never leaves a
-    half-written scores file behind.
+    half-written scores file behind. ``report`` collects what the input checks did (see
+    :func:`score_frame`) for warnings.
     """
     out_path = Path(out)
     out_fmt = io.table_format(out_path)
@@ -120,7 +139,7 @@ def score_file(scorecard, data: str | Path, out: str | Path, *, ruleset=None, to
     try:
         for batch in iter_batches(data, batch_rows):
             scored = score_frame(scorecard, _align_types(batch, scorecard), top_reasons=top_reasons,
-                                 ruleset=ruleset)
+                                 ruleset=ruleset, report=report)
             if out_fmt == "parquet":
                 table = scored.to_arrow()
                 if writer is None:

@@ -20,7 +20,6 @@
 
 from __future__ import annotations
 
-import io
 import math
 import time
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from toolkit import clustering as C
 from toolkit import distill as D
 from toolkit import schema
 from toolkit.errors import DataError, SegkitError
-from toolkit.fileio import atomic_write_bytes, atomic_write_json
+from toolkit.fileio import atomic_write_frame, atomic_write_json
 from toolkit.model_input import infinite_to_missing
 from toolkit.profiles import SegmentProfile, name_segments, profile_segments
 from toolkit.segment_space import SegmentSpace, fit_space, select_features
@@ -205,8 +204,10 @@ def _run(data, out_dir, *, id_column, features, k_min, k_max, bootstraps, candid
             progress(stage, min(done[0], total), total)
 
     out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise SegkitError(f"{out}: exists and is not a folder")
+    from toolkit.outputs import check_outputs
+
+    check_outputs(inputs=[] if isinstance(data, pl.DataFrame) else [data], folders=[out],
+                  outputs=[out / SEGMENTS_YAML, out / SEGMENTS_JSON, out / ASSIGNMENTS])
     if progress is not None:
         progress("Reading the customer table", 0, total)
     frame = _load(data)
@@ -393,9 +394,7 @@ def _run(data, out_dir, *, id_column, features, k_min, k_max, bootstraps, candid
     out.mkdir(parents=True, exist_ok=True)
     paths = {"yaml": out / SEGMENTS_YAML, "json": out / SEGMENTS_JSON, "assignments": out / ASSIGNMENTS}
     ruleset.save(paths["yaml"])
-    sink = io.BytesIO()  # written to memory, then atomically: readers never see half a file
-    assignments.write_parquet(sink)
-    atomic_write_bytes(paths["assignments"], sink.getvalue())
+    atomic_write_frame(paths["assignments"], assignments)  # readers never see half a file
     lap("write")
     timings["total"] = round(time.perf_counter() - t0, 3)
     summary = _finite(summary)

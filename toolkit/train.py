@@ -26,7 +26,7 @@ from sklearn.model_selection import train_test_split
 from toolkit import features as feats
 from toolkit import io, leakage, metrics
 from toolkit.errors import DataError
-from toolkit.fileio import atomic_write_json
+from toolkit.fileio import atomic_write_frame, atomic_write_json
 from toolkit.model_input import FeatureSpec, describe_infinite, infinite_to_missing, merge_counts, to_model_input
 from toolkit.schema import BY_NAME
 
@@ -269,6 +269,7 @@ def train_file(data: str | Path, config: TrainConfig, out: str | Path, *,
     """
     from toolkit.generate import truth_path
 
+    _check_run_outputs(out, inputs=[data])  # before the fit, not 25 s after it
     frame = io.load_table(data)
     truth_file = truth_path(data)
     truth = pl.read_parquet(truth_file) if truth_file.exists() else None
@@ -279,10 +280,20 @@ def train_file(data: str | Path, config: TrainConfig, out: str | Path, *,
 
 def save_run(result: TrainResult, run_dir: str | Path) -> Path:
     """Write scorecard.json, metrics.json and split.parquet into ``run_dir``."""
-    run = Path(run_dir)
+    run = _check_run_outputs(run_dir)
     run.mkdir(parents=True, exist_ok=True)
     result.scorecard.save(run / "scorecard.json")
     atomic_write_json(run / "metrics.json", result.metrics)
-    result.split.write_parquet(run / "split.parquet")
+    atomic_write_frame(run / "split.parquet", result.split)
+    return run
+
+
+def _check_run_outputs(run_dir: str | Path, inputs: list = ()) -> Path:
+    """The run folder and the files training writes into it, checked before any work."""
+    from toolkit.outputs import check_outputs
+
+    run = Path(run_dir)
+    check_outputs(inputs=inputs, folders=[run],
+                  outputs=[run / name for name in ("scorecard.json", "metrics.json", "split.parquet")])
     return run
 

@@ -62,6 +62,9 @@ def score_command(
     batch_rows: int = typer.Option(250_000, help="Rows per streaming batch."),
 ) -> None:
     """Score customers: id, purchase_probability, will_purchase, top 3 reasons (and segment)."""
+    from rich.markup import escape
+
+    from toolkit.model_input import ScoringInputReport
     from toolkit.runs import load_ruleset_if_any, load_scorecard
     from toolkit.scoring import count_rows, score_file
 
@@ -70,11 +73,15 @@ def score_command(
     started = time.perf_counter()
     with _progress() as progress:
         task = progress.add_task("Scoring", total=count_rows(data))
+        report = ScoringInputReport()
         rows = score_file(scorecard, data, out, ruleset=ruleset, batch_rows=batch_rows,
-                          on_batch=lambda n: progress.advance(task, n))
+                          on_batch=lambda n: progress.advance(task, n), report=report)
         progress.update(task, total=rows, completed=rows)
     seconds = time.perf_counter() - started
     console.print(f"Scored {rows:,} customers in {seconds:.1f} s -> [bold]{out}[/]")
+    for warning in report.warnings():  # per-row details are in the scoring_note column
+        label = "note" if warning.kind == "cast" else "warning"
+        console.print(f"[yellow]{label}:[/] {escape(warning.message)}")
 
 
 @app.command("demo")
