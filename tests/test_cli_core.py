@@ -239,3 +239,42 @@ def test_elapsed_text_renders_the_time_at_draw_time():
     now[0] = 7.2
     console.print(line)
     assert console.export_text().splitlines() == ["Fitting  (0 s)", "Fitting  (7 s)"]
+
+
+# --- segkit report --data: a run made by `segkit train` has no data.parquet -------------------
+
+def test_report_data_fills_the_sections_that_need_the_customer_table(run_dir, sample, tmp_path, capsys):
+    import shutil
+    from pathlib import Path
+
+    run = tmp_path / "trained"
+    shutil.copytree(run_dir, run)
+    assert not (run / "data.parquet").exists()
+    shutil.copy(Path(__file__).resolve().parents[1] / "rulesets" / "rfm_classic.yaml", run / "segments.yaml")
+
+    assert run_cli(["report", "--run", str(run), "--no-sql"]) == 0
+    without = (run / "report.md").read_text()
+    assert "missing rates not shown" in without and "segkit report --data FILE" in without
+
+    assert run_cli(["report", "--run", str(run), "--no-sql", "--data", str(sample)]) == 0
+    with_data = (run / "report.md").read_text()
+    assert "missing rates not shown" not in with_data and "segkit report --data FILE" not in with_data
+    assert f"({sample.name})" in with_data           # the missing shares name their source
+    section7 = with_data.split("## 7.")[1].split("## 8.")[0]
+    assert "champions" in section7.lower()           # the segment x propensity decile table
+    capsys.readouterr()
+
+
+def test_report_data_refuses_other_tables_with_one_line(run_dir, sample, tmp_path, capsys):
+    other, _ = write_sample(200, 99, tmp_path / "next_month.parquet")
+    no_id = tmp_path / "no_id.parquet"
+    pl.read_parquet(sample).drop("customer_id").write_parquet(no_id)
+    cases = [(tmp_path / "missing.parquet", "file not found"),
+             (no_id, "customer_id"),
+             (other, "not the table this run was built from")]
+    for data, expected in cases:
+        code = run_cli(["report", "--run", str(run_dir), "--no-sql", "--data", str(data)])
+        err = capsys.readouterr().err
+        assert code == 2 and expected in err and "Traceback" not in err, err
+        assert len(err.strip().splitlines()) == 1, err
+    assert not (run_dir / "report.md").exists()

@@ -59,6 +59,7 @@ class RunArtifacts:
     data: pl.DataFrame | None
     split: pl.DataFrame | None
     notes: list[str] = field(default_factory=list)
+    data_source: str = "data.parquet"   # where ``data`` came from: the run's file or --data
 
     @property
     def id_column(self) -> str:
@@ -71,8 +72,10 @@ class RunArtifacts:
         return (self.metrics or {}).get("training", {}).get("target") or schema.TARGET_COLUMN
 
 
-def load_artifacts(run_dir: str | Path) -> RunArtifacts:
-    """Everything the report reads; absent optional files are None."""
+def load_artifacts(run_dir: str | Path, data: str | Path | None = None) -> RunArtifacts:
+    """Everything the report reads; absent optional files are None. ``data``: the customer
+    table for a run without data.parquet (one made by `segkit train`), checked to be the
+    table the run was built from (:func:`toolkit.runs.load_run_data`)."""
     run = runs.require_run(run_dir)
     metrics, segments = runs.load_results(run)
     timings = runs.load_json(run, "timings.json")
@@ -86,9 +89,12 @@ def load_artifacts(run_dir: str | Path) -> RunArtifacts:
                      "folder), so its times are not reported")
     scorecard = runs.load_scorecard(run) if (run / runs.SCORECARD).exists() else None
     ruleset = runs.load_ruleset_if_any(run)
-    data = pl.read_parquet(run / runs.DATA) if (run / runs.DATA).exists() else None
     split = pl.read_parquet(run / runs.SPLIT) if (run / runs.SPLIT).exists() else None
-    return RunArtifacts(run, metrics, segments, timings, scorecard, ruleset, data, split, notes)
+    art = RunArtifacts(run, metrics, segments, timings, scorecard, ruleset, None, split, notes)
+    art.data = runs.load_run_data(run, data, art.id_column)
+    if data is not None:
+        art.data_source = Path(data).name
+    return art
 
 
 # ----------------------------------------------------------------------------------------
@@ -372,7 +378,8 @@ class _Report:
         miss = missing_rates(data, names) if data is not None else {}
         impute = {f["name"]: f.get("impute") for f in
                   (((self.art.segments or {}).get("transform") or {}).get("features") or [])}
-        src = "data.parquet" if data is not None else "no data.parquet in the run: missing rates not shown"
+        src = (self.art.data_source if data is not None else
+               "no data.parquet in the run and no --data: missing rates not shown")
         self.add(f"The customer table's features by group (schema), with their share of missing values "
                  f"({src}), single-feature ROC AUC from the leakage audit (training rows) and where "
                  "each is used.", "")
@@ -595,8 +602,9 @@ class _Report:
         self.add("## 7. Using both together", "")
         t = self.decile_table
         if t is None:
-            self.add("Needs the scorecard, the ruleset, data.parquet and split.parquet in the run folder; "
-                     "not all are present.", "")
+            self.add("Needs the scorecard, the ruleset, split.parquet and the customer table "
+                     "(data.parquet in the run folder, or `segkit report --data FILE`); not all are "
+                     "present.", "")
             return
         base = t["base_rate"]
         self.add(f"Segments say *what* to offer; the propensity says *whom* within a segment. Computed on "
@@ -728,15 +736,16 @@ class _Report:
         self.add(*[p + "\n" for p in out] or ["Nothing to recommend: the run has neither model nor segments.", ""])
 
 
-def build_report(run_dir: str | Path, *, sql: bool = True) -> list[Path]:
+def build_report(run_dir: str | Path, *, sql: bool = True, data: str | Path | None = None) -> list[Path]:
     """Write report.md, report.html and report_files/ into ``run_dir``; return [md, html].
 
     ``sql=False`` skips compiling the scorecard to SQL (the slowest step on a first build; the
-    result is cached in report_files/ afterwards).
+    result is cached in report_files/ afterwards). ``data``: the customer table when the run
+    folder has no data.parquet (runs made by `segkit train`).
     """
     from toolkit.report_html import markdown_to_html
 
-    art = load_artifacts(run_dir)
+    art = load_artifacts(run_dir, data)
     files = art.run / FILES_DIR
     files.mkdir(parents=True, exist_ok=True)
     builder = _Report(art, files, sql=sql)

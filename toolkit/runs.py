@@ -71,3 +71,36 @@ def load_ruleset_if_any(run_dir: str | Path):
     from toolkit.ruleset import Ruleset
 
     return Ruleset.load(path)
+
+
+def run_fingerprints(metrics: dict | None, segments: dict | None) -> set[str]:
+    """The data fingerprints recorded by training and segmentation (empty when neither did)."""
+    found = {(metrics or {}).get("training", {}).get("data_fingerprint"),
+             (segments or {}).get("settings", {}).get("data_fingerprint")}
+    return {fp for fp in found if fp}
+
+
+def load_run_data(run_dir: str | Path, data: str | Path | None, id_column: str):
+    """The customer table a run was built from: ``data`` when given, else RUN/data.parquet,
+    else None.
+
+    A given table must hold the id column and be the table the run was trained or segmented
+    on (same fingerprint): the run's split and assignments are joined to it by customer id,
+    and next month's customers with the same ids would silently get last month's labels.
+    """
+    import polars as pl
+
+    run = require_run(run_dir)
+    if data is None:
+        path = run / DATA
+        return pl.read_parquet(path) if path.exists() else None
+    from toolkit.io import fingerprint, load_table, require_columns
+
+    frame = load_table(data)
+    require_columns(frame, [id_column], "id column")
+    known = run_fingerprints(load_json(run, METRICS), load_json(run, SEGMENTS))
+    if known and fingerprint(frame) not in known:
+        raise SegkitError(f"{data}: not the table this run was built from (its fingerprint "
+                          f"{fingerprint(frame)} is not the run's {', '.join(sorted(known))}); "
+                          "give the file `segkit train` or `segkit segment` read")
+    return frame

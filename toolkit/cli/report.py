@@ -20,14 +20,19 @@ def report_command(
     run: Path = typer.Option(..., "--run", help="Run folder (from `segkit demo` or `segkit train`)."),
     sql: bool = typer.Option(True, "--sql/--no-sql",
                              help="Compile the scorecard to SQL for the deployment section (cached)."),
+    data: Path = typer.Option(None, "--data", help="The customer table the run was built from, "
+                              "when the run folder has no data.parquet (runs made by `segkit train`)."),
 ) -> None:
     """Write RUN/report.md and a self-contained RUN/report.html (charts in RUN/report_files/)."""
+    from toolkit.outputs import check_outputs
     from toolkit.report import build_report
+
+    check_outputs(folders=[run], outputs=[Path(run) / "report.md", Path(run) / "report.html"])
     from toolkit.summary import live_status
 
     started = time.perf_counter()
     with live_status(console, "Writing the report"):
-        paths = build_report(run, sql=sql)
+        paths = build_report(run, sql=sql, data=data)
     console.print(f"Report written in {time.perf_counter() - started:.1f} s -> "
                   + ", ".join(f"[bold]{p}[/]" for p in paths))
 
@@ -80,6 +85,9 @@ def monitor_command(
     """
     from toolkit.fileio import atomic_write_json
     from toolkit.monitor import STRICT_EXIT_CODE, monitor_run
+    from toolkit.outputs import check_outputs
+
+    check_outputs(inputs=[data, reference], outputs=[json_out or Path(run) / "monitor.json"])
     from toolkit.summary import live_status
 
     with live_status(console, "Comparing the new batch with the reference"):
