@@ -44,7 +44,9 @@ JSON format (``format_version`` 1), one object::
         {"name": "days_since_last_purchase", "type": "continuous",
          "bins": [[0.5, 1.5, ...], [3.5, 20.5, ...]]},     # cuts per level, strictly increasing
         {"name": "country", "type": "nominal",
-         "bins": [{"DE": 1, "US": 2, ...}]}],               # category -> bin (1-based) per level
+         "bins": [{"DE": 1, "US": 2, ...}]},                # category -> bin (1-based) per level
+        {"name": "sku", "type": "nominal", "other": "(other)",   # optional, see below
+         "bins": [{"A-1": 1, ..., "(other)": 100}]}],
       "terms": [                        # main effects first, then interactions (EBM order)
         {"name": "days_since_last_purchase", "features": [0], "bin_levels": [0],
          "importance": 0.41,            # interpret's term_importances() (mean |score|, training)
@@ -59,7 +61,16 @@ JSON format (``format_version`` 1), one object::
 
 Along every axis of a score table index 0 is *missing*, indexes 1..K are the bins
 (K = len(cuts) + 1 for a continuous feature, the number of categories for a nominal one) and
-the last index is *unseen*. Floats are written with Python's shortest round-trip repr, so a
+the last index is *unseen*.
+
+``other`` (optional, nominal features only; files without it load as before): training kept
+only the most frequent levels of a high-cardinality category (:mod:`toolkit.train_plan`)
+and fitted every other level as this one category, which must be one of the feature's
+categories. A level not in ``bins`` (rare in training, or never seen) then scores like
+``other``: the unseen slice of every score table using the feature equals the ``other``
+bin's slice, which validation checks, so a reader that ignores the field scores the same.
+
+Floats are written with Python's shortest round-trip repr, so a
 saved and loaded scorecard scores bit for bit like the compiled one.
 """
 
@@ -359,6 +370,8 @@ def _validate(data: dict) -> None:
         levels = feat.get("bins")
         if not isinstance(levels, list) or not levels:
             _fail(f"{where}: bins must be a non-empty list of levels")
+        if feat.get("other") is not None and feat.get("type") != "nominal":
+            _fail(f"{where}: only nominal features can have an other category")
         if feat.get("type") == "continuous":
             for lv, cuts in enumerate(levels):
                 if not isinstance(cuts, list) or not all(_is_number(c) for c in cuts):
@@ -373,6 +386,10 @@ def _validate(data: dict) -> None:
                     isinstance(b, int) and not isinstance(b, bool) for b in cats.values()) else None
                 if bins is None or (bins and (bins[0] < 1 or len(set(bins)) != bins[-1])):
                     _fail(f"{where}: level {lv} bins must be the integers 1..K")
+            other = feat.get("other")
+            if other is not None and (not isinstance(other, str)
+                                      or not all(other in cats for cats in levels)):
+                _fail(f"{where}: other must name one of the feature's categories, found {other!r:.40}")
         else:
             _fail(f"{where}: type must be 'continuous' or 'nominal', found {feat.get('type')!r}")
     derived = data["derived"]
@@ -414,6 +431,27 @@ def _validate(data: dict) -> None:
         if not _is_number(imp):
             _fail(f"{where}: importance must be a finite number")
         _check_table(term.get("scores"), shape, f"term {term['name']!r} scores")
+        _check_other_scores(term, features)
+
+
+def _check_other_scores(term: dict, features: list[dict]) -> None:
+    """A feature with ``other`` scores unseen categories like ``other``: the slices must match."""
+    for axis, (f, lv) in enumerate(zip(term["features"], term["bin_levels"])):
+        other = features[f].get("other")
+        if other is None:
+            continue
+        table = np.asarray(term["scores"], dtype=np.float64)
+        b = int(features[f]["bins"][lv][other])
+        if not np.array_equal(_take(table, b, axis), _take(table, table.shape[axis] - 1, axis)):
+            _fail(f"term {term['name']!r} scores: the unseen scores of {features[f]['name']!r} must "
+                  f"equal those of its other category {other!r}")
+
+
+def _fold_unseen_into_other(table: np.ndarray, axis: int, other_bin: int) -> np.ndarray:
+    """``table`` with the unseen slice along ``axis`` replaced by the ``other_bin`` slice."""
+    out = np.moveaxis(np.array(table, dtype=np.float64), axis, 0)
+    out[-1] = out[other_bin]
+    return np.moveaxis(out, 0, axis)
 
 
 # --------------------------------------------------------------------------------------------
@@ -464,7 +502,9 @@ class Scorecard:
         """Validate a decoded JSON document and build the scorecard (SegkitError if invalid)."""
         _validate(data)
         return cls(
-            features=[{"name": f["name"], "type": f["type"], "bins": f["bins"]} for f in data["features"]],
+            features=[{"name": f["name"], "type": f["type"], "bins": f["bins"],
+                       **({"other": f["other"]} if f.get("other") is not None else {})}
+                      for f in data["features"]],
             terms=[{"name": t["name"], "features": list(t["features"]), "bin_levels": list(t["bin_levels"]),
                     "importance": float(t.get("importance", 0.0)), "scores": t["scores"]}
                    for t in data["terms"]],
@@ -910,12 +950,14 @@ def _signed(col: pl.Expr) -> pl.Expr:
 
 
 def compile_ebm(ebm, specs: list[FeatureSpec], derived: list[Ratio], *, threshold: float,
-                id_column: str, metadata: dict) -> Scorecard:
+                id_column: str, metadata: dict, other: dict[str, str] | None = None) -> Scorecard:
     """Compile a fitted binary ``ExplainableBoostingClassifier`` into a :class:`Scorecard`.
 
     ``specs`` and ``derived`` must be the ones the EBM's input frame was built with
     (``to_model_input(add_derived(frame, derived), specs)``); derived features the model does
-    not use are dropped so scoring does not demand their inputs.
+    not use are dropped so scoring does not demand their inputs. ``other`` maps a nominal
+    feature whose rare levels training collapsed to the category that stands for them
+    (:mod:`toolkit.train_plan`): levels outside the bins then score like it, not as unseen.
     """
     for attr in ("bins_", "term_scores_", "term_features_", "intercept_"):
         if not hasattr(ebm, attr):
@@ -942,12 +984,19 @@ def compile_ebm(ebm, specs: list[FeatureSpec], derived: list[Ratio], *, threshol
         else:
             bins = [{str(k): int(v) for k, v in level.items()} for level in levels]
         features.append({"name": s.name, "type": s.type, "bins": bins})
+        level_other = (other or {}).get(s.name)
+        if s.type == "nominal" and level_other is not None and all(level_other in b for b in bins):
+            features[-1]["other"] = level_other
 
     importances = np.asarray(ebm.term_importances(), dtype=np.float64)
     terms = []
     for i, (tf, scores) in enumerate(zip(ebm.term_features_, ebm.term_scores_)):
         tf = [int(f) for f in tf]
         levels = [min(len(ebm.bins_[f]), len(tf)) - 1 for f in tf]
+        scores = np.asarray(scores, dtype=np.float64)
+        for axis, (f, lv) in enumerate(zip(tf, levels)):
+            if "other" in features[f]:
+                scores = _fold_unseen_into_other(scores, axis, features[f]["bins"][lv][features[f]["other"]])
         terms.append({
             "name": str(ebm.term_names_[i]),
             "features": tf,

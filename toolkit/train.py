@@ -29,6 +29,7 @@ from toolkit.errors import DataError
 from toolkit.fileio import atomic_write_frame, atomic_write_json
 from toolkit.model_input import FeatureSpec, describe_infinite, infinite_to_missing, merge_counts, to_model_input
 from toolkit.schema import BY_NAME
+from toolkit.train_plan import INTERACTION_CANDIDATES, MAX_CATEGORY_LEVELS, make_plan, sql_size_message
 
 Progress = Callable[[str], None]
 
@@ -49,6 +50,9 @@ class TrainConfig:
     interactions: int = 10                     # pairwise terms; the default ~100 took 23 min
     max_bins: int = 1024
     n_jobs: int = 2
+    # toolkit.train_plan: wide or high-cardinality input (0 switches each off)
+    max_category_levels: int = MAX_CATEGORY_LEVELS   # more levels: keep the most frequent, rest "(other)"
+    interaction_candidates: int = INTERACTION_CANDIDATES  # pairs searched among these on wide tables
 
 
 @dataclass
@@ -170,6 +174,15 @@ def train(frame: pl.DataFrame, config: TrainConfig, *, truth: pl.DataFrame | Non
     leakage.raise_if_refused(report)
 
     specs = [FeatureSpec(name, types[name]) for name in all_features]
+    plan = make_plan(frames["train"], specs, interactions=config.interactions,
+                     single_feature_auc=report.single_feature_auc,
+                     max_category_levels=config.max_category_levels,
+                     interaction_candidates=config.interaction_candidates)
+    for message in plan.messages:
+        say(message)
+    raw_test = frames["test"]   # the scorecard check scores raw values, rare levels included
+    frames = {name: plan.apply(f) for name, f in frames.items()}
+    excluded = plan.excluded_pairs([s.name for s in specs])
 
     say(f"Fitting the EBM on {int(masks['train'].sum()):,} rows "
         f"({len(specs)} features, {config.interactions} interactions, {config.outer_bags} bags)")
@@ -177,7 +190,7 @@ def train(frame: pl.DataFrame, config: TrainConfig, *, truth: pl.DataFrame | Non
     ebm = ExplainableBoostingClassifier(
         feature_names=[s.name for s in specs], feature_types=[s.type for s in specs],
         interactions=config.interactions, outer_bags=config.outer_bags, max_bins=config.max_bins,
-        n_jobs=config.n_jobs, random_state=config.seed,
+        n_jobs=config.n_jobs, random_state=config.seed, exclude=excluded or None,
     )
     with warnings.catch_warnings():
         # interpret warns that its plots hide missing values; the scorecard keeps and shows them.
@@ -223,13 +236,14 @@ def train(frame: pl.DataFrame, config: TrainConfig, *, truth: pl.DataFrame | Non
         "fit_seconds": round(fit_seconds, 2),
         "total_seconds": None,
         "terms": len(ebm.term_names_),
+        "plan": plan.to_dict(),
         "infinite_values": infinite,            # column -> count, each treated as missing
     }
     result_metrics["leakage"] = report.to_dict()
 
     say("Compiling the scorecard")
     scorecard = compile_ebm(
-        ebm, specs, derived, threshold=threshold, id_column=config.id_column,
+        ebm, specs, derived, threshold=threshold, id_column=config.id_column, other=plan.other,
         metadata={
             "data_fingerprint": data_fingerprint,
             "trained_at": result_metrics["training"]["trained_at"],
@@ -237,7 +251,13 @@ def train(frame: pl.DataFrame, config: TrainConfig, *, truth: pl.DataFrame | Non
             "metrics": {k: result_metrics["test"][k] for k in ("roc_auc", "pr_auc", "f1", "precision", "recall")},
         },
     )
-    check = np.asarray(scorecard.predict_proba(frames["test"]), dtype=float)
+    check = np.asarray(scorecard.predict_proba(raw_test), dtype=float)
+    sql_bytes = len(scorecard.to_sql().encode("utf-8"))
+    result_metrics["training"]["sql_bytes"] = sql_bytes   # default dialect (duckdb)
+    warning = sql_size_message(sql_bytes)
+    if warning:
+        result_metrics["training"]["sql_warning"] = warning
+        say(warning)
     result_metrics["scorecard_check"] = {
         "rows": int(len(check)),
         "max_abs_difference_vs_interpret": float(np.max(np.abs(check - p_test))) if len(check) else 0.0,
