@@ -297,3 +297,33 @@ def test_markdown_converter_constructs(tmp_path):
     assert "<pre><code class=\"language-sql\">SELECT '&lt;x&gt;'</code></pre>" in html
     assert 'src="data:image/png;base64,' in html and "[image not found: missing.png]" in html
     assert split_row("| a | b \\| c |") == ["a", "b | c"]
+
+
+# ---- chart layout --------------------------------------------------------------------------
+
+
+def test_importances_chart_texts_stay_inside_the_figure(tmp_path):
+    """Issue 8: importances.png's x label was clipped at the right edge (long term names)."""
+    from PIL import Image
+
+    from toolkit.report_charts import clipped_texts, importances_chart, importances_figure
+
+    imp = {"days_since_last_purchase & acquisition_channel": 0.41, "days_since_last_purchase": 0.38,
+           "email_clicks_30d & days_since_last_email_click": 0.2, "orders_365d": 0.12, "age": 0.01}
+    fig = importances_figure(imp)
+    assert clipped_texts(fig) == []
+    xlabel = fig.axes[0].xaxis.label
+    assert xlabel.get_window_extent(fig.canvas.get_renderer()).x1 <= fig.bbox.x1
+    path = importances_chart(imp, tmp_path / "importances.png")
+    with Image.open(path) as img:
+        assert img.size[0] >= 600
+
+
+def test_clipped_texts_detects_an_overflowing_label():
+    from toolkit.report_charts import _figure, clipped_texts
+
+    fig = _figure((3, 2))
+    ax = fig.add_subplot()
+    ax.set_xlabel("a label far wider than this small figure can ever hold on one single line")
+    fig.canvas.draw()
+    assert clipped_texts(fig)

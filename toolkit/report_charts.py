@@ -15,6 +15,7 @@ from typing import Sequence
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 BLUE = "#2b6cb0"
 ORANGE = "#dd6b20"
@@ -29,25 +30,68 @@ def _figure(size: tuple[float, float] = SIZE) -> Figure:
     return fig
 
 
+def clipped_texts(fig: Figure) -> list[str]:
+    """The visible texts of ``fig`` that reach past its edges (empty when everything fits).
+
+    ``tight_layout`` makes room for tick labels but not for an axis label wider than its
+    axes, which is how ``importances.png`` lost the end of its x label to the right edge.
+    """
+    renderer = fig.canvas.get_renderer()
+    box = fig.bbox
+    hidden = set()  # tick labels outside the view limits exist but are not drawn
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            drawn = {id(t) for t in axis._update_ticks()}  # noqa: SLF001 - the ticks matplotlib draws
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                if id(tick) not in drawn:
+                    hidden.update({id(tick.label1), id(tick.label2)})
+    out = []
+    for t in fig.findobj(Text):
+        if id(t) in hidden or not t.get_visible() or not t.get_text().strip() or t.figure is None:
+            continue
+        e = t.get_window_extent(renderer)
+        if e.x0 < box.x0 - 0.5 or e.y0 < box.y0 - 0.5 or e.x1 > box.x1 + 0.5 or e.y1 > box.y1 + 0.5:
+            out.append(t.get_text())
+    return out
+
+
+def _layout(fig: Figure) -> Figure:
+    """Tight layout, then verify: a figure whose texts still overflow is marked to be saved
+    with a tight bounding box (the PNG grows to fit rather than cutting a label)."""
+    fig.tight_layout()
+    fig.canvas.draw()
+    fig._segkit_tight = bool(clipped_texts(fig))  # noqa: SLF001 - our own marker
+    return fig
+
+
 def _save(fig: Figure, path: Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, format="png", dpi=DPI, metadata={"Software": None})
+    _layout(fig)
+    extra = {"bbox_inches": "tight", "pad_inches": 0.1} if fig._segkit_tight else {}  # noqa: SLF001
+    fig.savefig(path, format="png", dpi=DPI, metadata={"Software": None}, **extra)
     return path
 
 
 def importances_chart(importances: dict[str, float], path: Path, top: int = 15) -> Path:
     """Horizontal bars: the ``top`` terms by mean absolute contribution (log-odds)."""
+    return _save(importances_figure(importances, top), path)
+
+
+def importances_figure(importances: dict[str, float], top: int = 15) -> Figure:
+    """The figure :func:`importances_chart` saves (separate so tests can measure its layout)."""
     items = sorted(importances.items(), key=lambda kv: -kv[1])[:top][::-1]
     fig = _figure((6.4, max(2.4, 0.28 * len(items) + 0.8)))
     ax = fig.add_subplot()
     names = [k for k, _ in items]
     ax.barh(range(len(items)), [v for _, v in items], color=[ORANGE if " & " in n else BLUE for n in names])
     ax.set_yticks(range(len(items)), names, fontsize=8)
-    ax.set_xlabel("mean |contribution| on training rows (log-odds); orange: interactions")
+    # two short lines, right-aligned with the axes: long term names push the axes right, and a
+    # one-line centred label then ran past the figure's right edge
+    ax.set_xlabel("mean |contribution| on training rows (log-odds)\norange bars: interactions",
+                  fontsize=9, loc="right")
     ax.set_title(f"Top {len(items)} terms by importance", fontsize=10)
-    return _save(fig, path)
+    return _layout(fig)
 
 
 def calibration_chart(calibration: Sequence[dict], path: Path) -> Path:
