@@ -37,8 +37,8 @@ import polars as pl
 
 from toolkit.errors import SegkitError
 from toolkit.fileio import atomic_write_text
-from toolkit.ruleset import Ruleset, RulesetError
-from toolkit.ruleset_ops import CoverageFindings, require_rule_columns
+from toolkit.ruleset import APPLY_CHUNK, Ruleset, RulesetError
+from toolkit.ruleset_ops import CoverageFindings, OverlapCounter, require_rule_columns
 
 # --------------------------------------------------------------------------------------------
 # parsing with positions
@@ -412,14 +412,12 @@ class CoverageEngine:
         first = self._first(masks)
         counts = np.bincount(first, minlength=k + 1)
         ids = [s.id for s in ruleset.segments]
-        matched = [int(np.count_nonzero(m)) for m in masks]
-        overlap: dict[str, dict[str, int]] = {a: {} for a in ids}
-        for i in range(k):
-            overlap[ids[i]][ids[i]] = matched[i]
-            for j in range(i + 1, k):
-                both = int(np.count_nonzero(masks[i] & masks[j]))
-                overlap[ids[i]][ids[j]] = both
-                overlap[ids[j]][ids[i]] = both
+        counter = OverlapCounter(ids, first)  # the same figures as `segkit rules check`
+        for start in range(0, k, APPLY_CHUNK):
+            block = masks[start:start + APPLY_CHUNK]
+            counter.add(start, np.column_stack(block) if block else np.zeros((n, 0), dtype=bool))
+        overlap = counter.result()
+        matched = counter.matched
         rate = mean_p = None
         if self._y is not None:
             valid = ~np.isnan(self._y)

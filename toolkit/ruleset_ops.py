@@ -17,12 +17,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
+import numpy as np
 import polars as pl
 
 from toolkit.errors import DataError, SegkitError
-from toolkit.ruleset import Ruleset
+from toolkit.ruleset import APPLY_CHUNK, Ruleset, as_frame
 from toolkit.rules import to_english
 from toolkit.rules.columns import suggest
 from toolkit.rules.nodes import (
@@ -30,6 +31,8 @@ from toolkit.rules.nodes import (
 )
 
 EXPORT_FORMATS = ("sql", "json", "markdown", "csv", "dbt")
+OVERLAP_EXACT_MAX = 256
+"""Up to this many segments :func:`check` counts every pair's overlap exactly."""
 
 
 # ---------------------------------------------------------------------------------------
@@ -58,9 +61,10 @@ def require_id_column(frame: pl.DataFrame, id_column: str) -> None:
         raise DataError(f"the data has no id column '{id_column}'{extra}")
 
 
-def assign(ruleset: Ruleset, frame: pl.DataFrame, id_column: str = "customer_id",
+def assign(ruleset: Ruleset, frame: Any, id_column: str = "customer_id",
            names: bool = False) -> pl.DataFrame:
     """id and segment (and ``segment_name`` with ``names``) for every row, in input order."""
+    frame = as_frame(frame)
     require_id_column(frame, id_column)
     require_rule_columns(ruleset, frame)
     out = ruleset.apply(frame, name_column="segment_name" if names else None)
@@ -106,11 +110,15 @@ class CoverageFindings:
         return out
 
     def overlapping_pairs(self) -> list[tuple[str, str, int]]:
-        """(earlier id, later id, rows both match) for pairs that overlap, biggest first."""
-        ids = [s.id for s in self.segments if s.position is not None]
-        pairs = [(a, b, self.overlap[a][b]) for i, a in enumerate(ids) for b in ids[i + 1:]
-                 if self.overlap[a][b]]
-        return sorted(pairs, key=lambda t: -t[2])
+        """(earlier id, later id, rows both match) for pairs that overlap, biggest first.
+
+        Reads only the pairs stored in ``overlap`` (sparse for big rulesets), never all
+        segments x segments.
+        """
+        pos = {s.id: s.position for s in self.segments if s.position is not None}
+        pairs = [(a, b, n) for a, row in self.overlap.items() if a in pos
+                 for b, n in row.items() if n and b in pos and pos[a] < pos[b]]
+        return sorted(pairs, key=lambda t: (-t[2], pos[t[0]], pos[t[1]]))
 
 
 @dataclass
@@ -121,6 +129,7 @@ class CheckReport(CoverageFindings):
     overlap: dict[str, dict[str, int]]  # id -> id -> rows both rules match (diagonal: matched)
     empty: list[str] = field(default_factory=list)
     unreachable: list[str] = field(default_factory=list)
+    overlap_exact: bool = True  # False: pairs count rows the earlier segment takes (OverlapCounter)
 
     @property
     def ok(self) -> bool:
@@ -131,48 +140,100 @@ class CheckReport(CoverageFindings):
             "ruleset": self.ruleset, "rows": self.rows,
             "segments": [{"id": s.id, "name": s.name, "position": s.position, "matched": s.matched,
                           "assigned": s.assigned, "share": s.share} for s in self.segments],
-            "overlap": self.overlap, "empty": self.empty, "unreachable": self.unreachable,
-            "problems": self.problems,
+            "overlap": self.overlap, "overlap_exact": self.overlap_exact,
+            "empty": self.empty, "unreachable": self.unreachable, "problems": self.problems,
         }
 
 
-def check(ruleset: Ruleset, frame: pl.DataFrame) -> CheckReport:
+def check(ruleset: Ruleset, frame: Any) -> CheckReport:
     """Coverage, overlaps, empty and unreachable segments of ``ruleset`` on ``frame``.
 
     Raises :class:`DataError` when the data lacks columns the rules use, and a rule error
-    when a rule compares a column with the wrong kind of value.
+    when a rule compares a column with the wrong kind of value. Work and memory grow
+    linearly in segments x rows: rules are evaluated :data:`APPLY_CHUNK` at a time, and the
+    overlap matrix is exact only up to :data:`OVERLAP_EXACT_MAX` segments (see
+    :class:`OverlapCounter`).
     """
+    frame = as_frame(frame)
     require_rule_columns(ruleset, frame)
     ruleset.validate(frame.schema)
     rows = frame.height
-    exprs = ruleset.rule_exprs(frame.schema)
     ids = [s.id for s in ruleset.segments]
-    flags = frame.select(
-        *[exprs[sid].alias(f"__m{i}") for i, sid in enumerate(ids)],
-        ruleset.to_polars_expr(frame.schema, "__segment"),
-    )
-    pair_exprs = [(pl.col(f"__m{i}") & pl.col(f"__m{j}")).sum().alias(f"__p{i}_{j}")
-                  for i in range(len(ids)) for j in range(i, len(ids))]
-    sums = flags.select(pair_exprs).row(0, named=True) if pair_exprs else {}
-    counts = dict(flags.group_by("__segment").len().iter_rows())
-    overlap: dict[str, dict[str, int]] = {a: {} for a in ids}
-    for i, a in enumerate(ids):
-        for j in range(i, len(ids)):
-            n = int(sums[f"__p{i}_{j}"] or 0)
-            overlap[a][ids[j]] = n
-            overlap[ids[j]][a] = n
+    first = ruleset.match_index(frame, validate=False).to_numpy().astype(np.int64, copy=False)
+    counts = np.bincount(first, minlength=len(ids) + 1)
+    counter = OverlapCounter(ids, first)
+    exprs = list(ruleset.rule_exprs(frame.schema).values())
+    for start in range(0, len(exprs), APPLY_CHUNK):
+        block = exprs[start:start + APPLY_CHUNK]
+        masks = frame.select([e.alias(f"m{i}") for i, e in enumerate(block)]).to_numpy()
+        counter.add(start, masks.astype(bool, copy=False).reshape(rows, len(block)))
+    overlap = counter.result()
     segments = []
     for pos, s in enumerate(ruleset.segments, start=1):
-        matched = overlap[s.id][s.id]
-        assigned = int(counts.get(s.id, 0))
-        segments.append(SegmentCoverage(s.id, s.name, pos, matched, assigned,
+        assigned = int(counts[pos - 1])
+        segments.append(SegmentCoverage(s.id, s.name, pos, counter.matched[pos - 1], assigned,
                                         assigned / rows if rows else 0.0))
     d = ruleset.default
-    rest = int(counts.get(d.id, 0))
+    rest = int(counts[len(ids)])
     segments.append(SegmentCoverage(d.id, d.name, None, rest, rest, rest / rows if rows else 0.0))
     empty = [s.id for s in segments if s.position is not None and s.matched == 0]
     unreachable = [s.id for s in segments if s.position is not None and s.matched > 0 and s.assigned == 0]
-    return CheckReport(ruleset.name, rows, segments, overlap, empty, unreachable)
+    return CheckReport(ruleset.name, rows, segments, overlap, empty, unreachable,
+                       overlap_exact=counter.exact)
+
+
+class OverlapCounter:
+    """The overlap figures of :func:`check` (and the TUI's live coverage), from rule masks
+    fed a block at a time.
+
+    Up to :data:`OVERLAP_EXACT_MAX` segments: for every pair, the rows both rules match (a
+    matrix product of the masks, in row blocks). Beyond that the full matrix would cost
+    segments^2 x rows, so each pair counts instead the rows the later rule matches that the
+    earlier segment takes under first-match order (``exact`` is then False; only pairs with
+    such rows are stored). Both forms keep the diagonal (rows each rule matches alone).
+    """
+
+    ROW_BLOCK = 1 << 16  # float32 sums of 0/1 stay exact below 2^24
+
+    def __init__(self, ids: Sequence[str], first: np.ndarray, exact: bool | None = None):
+        self.ids = list(ids)
+        self.first = np.asarray(first, dtype=np.int64)
+        self.exact = len(self.ids) <= OVERLAP_EXACT_MAX if exact is None else exact
+        self.matched: list[int] = [0] * len(self.ids)
+        self._blocks: list[np.ndarray] = []
+        self._taken: dict[str, dict[str, int]] = {a: {} for a in self.ids}
+
+    def add(self, start: int, masks: np.ndarray) -> None:
+        """Masks (rows x k, bool) of rules ``start .. start + k - 1``, in order."""
+        k = masks.shape[1]
+        sums = masks.sum(axis=0)
+        for j in range(k):
+            self.matched[start + j] = int(sums[j])
+        if self.exact:
+            self._blocks.append(masks)
+            return
+        n = len(self.ids)
+        for j in range(k):
+            pos = start + j
+            taken = np.bincount(self.first[masks[:, j]], minlength=n + 1)[:pos]
+            for i in np.flatnonzero(taken):
+                a, b = self.ids[int(i)], self.ids[pos]
+                self._taken[a][b] = self._taken[b][a] = int(taken[i])
+
+    def result(self) -> dict[str, dict[str, int]]:
+        """id -> id -> count (see the class docstring), diagonal included."""
+        if not self.exact:
+            for i, a in enumerate(self.ids):
+                self._taken[a][a] = self.matched[i]
+            return self._taken
+        n = len(self.ids)
+        gram = np.zeros((n, n), dtype=np.int64)
+        if self._blocks:
+            masks = np.concatenate(self._blocks, axis=1)
+            for r in range(0, masks.shape[0], self.ROW_BLOCK):
+                m = masks[r:r + self.ROW_BLOCK].astype(np.float32)
+                gram += np.rint(m.T @ m).astype(np.int64)
+        return {a: {b: int(gram[i, j]) for j, b in enumerate(self.ids)} for i, a in enumerate(self.ids)}
 
 
 # ---------------------------------------------------------------------------------------
