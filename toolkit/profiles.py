@@ -10,7 +10,11 @@ person wrote. Per segment:
   difference (SMD: segment mean minus the other customers' mean, over their pooled standard
   deviation), computed on the log scale for counts, money, days and seconds so one customer
   with 400 orders cannot dominate, and reported in human units ("orders_90d median 4 vs 1
-  overall");
+  overall"). The reported statistic always agrees with the direction of the SMD: the median
+  when it moves that way, else the mean, else the share above 0 ("orders_365d above 0 for
+  57% vs 39% of all customers"); a feature none of them shows moving that way (a log-scale
+  difference the raw numbers do not bear out, or equal medians "1 vs 1") is left out, so a
+  label never reads "higher ... 242 vs 254";
 - the mix of the profile fields (country, device, channel, loyalty tier, newsletter, ...):
   each category's share in the segment and its lift over the whole table;
 - missing shares where they differ (consent is a profile fact too).
@@ -45,6 +49,12 @@ class FeatureDifference:
     mean: float | None
     overall_mean: float | None
     text: str
+    statistic: str = "median"  # what ``text`` shows: median | mean | share_above_zero
+
+    @property
+    def direction(self) -> str:
+        """"higher" or "lower" than the other customers; ``text``'s numbers agree with it."""
+        return "higher" if self.smd > 0 else "lower"
 
     def to_dict(self) -> dict:
         return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in asdict(self).items()}
@@ -84,6 +94,24 @@ def _fmt(value: float | None, name: str) -> str:
     if float(value).is_integer() or abs(value) >= 100:
         return f"{value:,.0f}"
     return f"{value:.2g}" if abs(value) < 10 else f"{value:.1f}"
+
+
+def _agreeing_text(f: str, sign: int, med, omed, mean, omean, above, oabove) -> tuple[str, str] | None:
+    """(text, statistic) showing a statistic that moves in the direction ``sign`` (+1 higher,
+    -1 lower) as displayed (formatted numbers differ), or None when none does."""
+    def agrees(a, b, fmt) -> bool:
+        if a is None or b is None or (isinstance(a, float) and math.isnan(a)) or \
+                (isinstance(b, float) and math.isnan(b)):
+            return False
+        return fmt(a) != fmt(b) and (a - b) * sign > 0
+
+    if agrees(med, omed, lambda v: _fmt(v, f)):
+        return f"{f} median {_fmt(med, f)} vs {_fmt(omed, f)} overall", "median"
+    if agrees(mean, omean, lambda v: _fmt(v, f)):
+        return f"{f} mean {_fmt(mean, f)} vs {_fmt(omean, f)} overall", "mean"
+    if agrees(above, oabove, lambda v: f"{v:.0%}"):
+        return f"{f} above 0 for {above:.0%} vs {oabove:.0%} of all customers", "share_above_zero"
+    return None
 
 
 def default_profile_fields(columns: Sequence[str]) -> list[str]:
@@ -144,7 +172,8 @@ def profile_segments(frame: pl.DataFrame, segment_column: str = "segment", *,
         v = (x.sign() * x.abs().log1p()) if logged[f] else x
         exprs_seg += [v.sum().alias(f"{f}__s"), (v * v).sum().alias(f"{f}__ss"),
                       v.count().alias(f"{f}__n"), x.median().alias(f"{f}__med"),
-                      x.mean().alias(f"{f}__mean"), x.null_count().alias(f"{f}__na")]
+                      x.mean().alias(f"{f}__mean"), x.null_count().alias(f"{f}__na"),
+                      (x > 0).mean().alias(f"{f}__above")]
     extra = []
     has_target = target is not None and target in frame.columns
     if has_target:
@@ -183,9 +212,12 @@ def profile_segments(frame: pl.DataFrame, segment_column: str = "segment", *,
                 continue
             smd = (ms - mr) / pooled
             med, omed = row[f"{f}__med"], overall[f"{f}__med"]
-            text = f"{f} median {_fmt(med, f)} vs {_fmt(omed, f)} overall"
+            shown = _agreeing_text(f, 1 if smd > 0 else -1, med, omed, row[f"{f}__mean"],
+                                   overall[f"{f}__mean"], row[f"{f}__above"], overall[f"{f}__above"])
+            if shown is None:  # no displayed number moves the SMD's way: say nothing rather than contradict
+                continue
             diffs.append(FeatureDifference(f, float(smd), med, omed, row[f"{f}__mean"],
-                                           overall[f"{f}__mean"], text))
+                                           overall[f"{f}__mean"], shown[0], shown[1]))
         diffs.sort(key=lambda d: -abs(d.smd))
         missing = {}
         for f in features:
