@@ -114,3 +114,85 @@ def test_metrics_views_and_missing_pieces(run, tmp_path):
     v2 = RunView(bare, data=run / "data.parquet")
     rows = v2.segment_rows(None)
     assert len(rows) == 1 and rows[0].size == 3000
+
+
+# ---- another table with the same ids (next month's customers) ----------------------------
+
+
+def test_new_month_with_the_same_ids_is_scored_and_clustered_not_joined(run, tmp_path):
+    """Issue 8: `tui --run RUN --data NEW` showed the run's old scores and clusters, joined by id."""
+    from tui_run import ROWS
+
+    from toolkit.generate import generate
+    from toolkit.scorecard import Scorecard
+    from toolkit.segmentation import assign_clusters
+
+    new, _ = generate(ROWS, 99)                  # same ids C0000001.., other customers
+    old = pl.read_parquet(run / "data.parquet")
+    assert new["customer_id"].equals(old["customer_id"])
+    path = tmp_path / "next_month.parquet"
+    new.write_parquet(path)
+
+    view = RunView(run, data=path)
+    assert not view.data_matches_run() and RunView(run).data_matches_run()
+    rs = view.ruleset()
+    rows = view.segment_rows(rs)
+    card = Scorecard.load(run / "scorecard.json")
+    fresh = card.predict_proba(new)
+    seg = rs.apply(new)["segment"]
+    old_scores = pl.read_parquet(run / "scores.parquet")["purchase_probability"].to_numpy()
+    moved = 0
+    for r in rows:
+        mask = (seg == r.id).to_numpy()
+        if not mask.any():
+            continue
+        assert r.mean_probability == pytest.approx(float(fresh[mask].mean()), rel=1e-9)
+        moved += abs(float(old_scores[mask].mean()) - r.mean_probability) > 1e-6
+    assert moved                                 # the old scores would have given other means
+    assert any("not the table this run was built from" in p for p in view.problems)
+
+    frame = view.frame()
+    assert np.allclose(frame["purchase_probability"].to_numpy(), fresh)
+    summary = json.loads((run / "segments.json").read_text())
+    placed = assign_clusters(summary, new)
+    assert np.array_equal(frame["__cluster"].to_numpy(), placed)
+    old_clusters = pl.read_parquet(run / "assignments.parquet")["cluster"].to_numpy()
+    assert not np.array_equal(placed, old_clusters)
+    # fidelity is measured against the clusters of *these* customers
+    cov = view.coverage_engine(rs).coverage(rs)
+    seg_of = view.cluster_segments()
+    expected = np.mean(seg.to_numpy() == np.array([seg_of[int(c)] for c in placed], dtype=object))
+    assert cov.fidelity == pytest.approx(float(expected))
+    # a customer looked up by id gets this month's probability
+    cid = new["customer_id"][3]
+    assert view.find_customer(cid)["purchase_probability"] == pytest.approx(float(fresh[3]))
+
+
+def test_stored_centroids_reproduce_the_run_assignments(run):
+    from toolkit.segmentation import assign_clusters
+
+    summary = json.loads((run / "segments.json").read_text())
+    data = pl.read_parquet(run / "data.parquet")
+    stored = pl.read_parquet(run / "assignments.parquet")["cluster"].to_numpy()
+    assert np.array_equal(assign_clusters(summary, data), stored)
+
+
+def test_old_run_without_centroids_says_fidelity_is_not_available(run, tmp_path):
+    import shutil
+
+    from toolkit.generate import generate
+
+    old = tmp_path / "old"
+    shutil.copytree(run, old)
+    summary = json.loads((old / "segments.json").read_text())
+    summary.pop("centroids")
+    (old / "segments.json").write_text(json.dumps(summary))
+    new, _ = generate(1000, 5)
+    path = tmp_path / "new.parquet"
+    new.write_parquet(path)
+    view = RunView(old, data=path)
+    rs = view.ruleset()
+    frame = view.frame()
+    assert "__cluster" not in frame.columns
+    assert view.coverage_engine(rs).coverage(rs).fidelity is None
+    assert any("fidelity to clusters is not available" in p for p in view.problems)

@@ -16,6 +16,14 @@ so an edited ruleset shows its own segments; a run without a ruleset falls back 
 ``segment`` column of ``scores.parquet`` when there is one. Nothing here computes a metric
 of its own: probabilities come from ``scores.parquet`` (or the scorecard), profiles from
 :mod:`toolkit.profiles`, assignment from :class:`toolkit.ruleset.Ruleset`.
+
+Results of *other* data are never joined by customer id. ``scores.parquet`` and
+``assignments.parquet`` describe the table the run was built from; next month's table
+reuses the ids. The viewed table's fingerprint (:func:`toolkit.io.fingerprint`) is compared
+with the ones training and segmentation recorded (:meth:`RunView.data_matches_run`); when it
+differs, the table is scored with the scorecard and its customers are placed in the stored
+clusters (:func:`toolkit.segmentation.assign_clusters`), or fidelity is reported as not
+available when the run stores no centroids.
 """
 
 from __future__ import annotations
@@ -192,6 +200,7 @@ class RunView:
         self._segments_read = False
         self._scorecard = None
         self._frame: pl.DataFrame | None = None
+        self._fingerprint: str | None = None
         self.problems: list[str] = []  # non-fatal: an optional file that could not be read
 
     # -- small artifacts --------------------------------------------------------------------
@@ -253,6 +262,52 @@ class RunView:
     @property
     def has_data(self) -> bool:
         return self.data_path.is_file()
+
+    # -- is the viewed table the run's own? ------------------------------------------------
+    @property
+    def is_run_data(self) -> bool:
+        """Whether the viewed table is the run folder's own data.parquet (by path)."""
+        try:
+            return self.data_path.resolve() == (self.run / runs.DATA).resolve()
+        except OSError:
+            return False
+
+    def data_fingerprint(self) -> str:
+        """Fingerprint of the viewed table as read (cached; reads the whole table once)."""
+        with self._lock:
+            if self._fingerprint is None:
+                from toolkit import io
+
+                self._require_data()
+                self._fingerprint = io.fingerprint(io.load_table(self.data_path))
+            return self._fingerprint
+
+    def run_fingerprints(self) -> dict[str, str]:
+        """The data fingerprints the run recorded: ``{"training": .., "segmentation": ..}``
+        (keys absent when that step did not run or did not record one)."""
+        out = {}
+        fp = self._training().get("data_fingerprint")
+        if fp:
+            out["training"] = str(fp)
+        fp = (self._summary().get("settings") or {}).get("data_fingerprint")
+        if fp:
+            out["segmentation"] = str(fp)
+        return out
+
+    def data_matches_run(self, step: str | None = None) -> bool:
+        """Whether the viewed table is the one the run's results were computed on.
+
+        ``step``: "training" (scores.parquet) or "segmentation" (assignments.parquet); None:
+        either. Decided by fingerprint; a run that recorded none trusts only its own
+        data.parquet. Results of a table for which this is False must not be joined by id.
+        """
+        known = self.run_fingerprints()
+        wanted = [known[step]] if step in known else ([] if step else list(known.values()))
+        if not known:
+            return self.is_run_data
+        if not wanted:  # the step recorded nothing, the other did: the table must be that one
+            wanted = list(known.values())
+        return self.data_fingerprint() in wanted
 
     def _require_data(self) -> None:
         if not self.has_data:
@@ -325,6 +380,8 @@ class RunView:
         """
         self._require_data()
         frame = self._frame
+        if frame is None and not self.data_matches_run("training"):
+            frame = self.frame()  # other customers: scored from the scorecard, never joined by id
         if frame is None:
             cols = list(dict.fromkeys([self.id_column, self.target, *(ruleset.columns if ruleset else [])]))
             present = set(self.data_columns())
@@ -373,7 +430,10 @@ class RunView:
     def frame(self) -> pl.DataFrame:
         """Customers + purchase_probability, will_purchase, reasons (+ cluster), cached.
 
-        Scores come from scores.parquet; a run without it is scored with its scorecard.
+        Scores come from scores.parquet when it was computed on this table (same data
+        fingerprint, :meth:`data_matches_run`); otherwise (a run without it, or another table
+        such as next month's customers) the table is scored with the scorecard. Clusters come
+        from assignments.parquet on the same condition, else from the stored centroids.
         The ``segment`` column is *not* included: it depends on the ruleset being viewed
         (see :meth:`with_segments`).
         """
@@ -389,13 +449,26 @@ class RunView:
         data = io.load_table(self.data_path)
         if self.id_column not in data.columns:
             raise DataError(f"{self.data_path}: no id column {self.id_column!r}")
-        scores = self._scores([PROBABILITY, DECISION, "reason_1", "reason_2", "reason_3"])
+        with self._lock:
+            if self._fingerprint is None:
+                self._fingerprint = io.fingerprint(data)
+        same_scores = self.data_matches_run("training")
+        same_clusters = self.data_matches_run("segmentation")
+        scores = None
+        if same_scores:
+            scores = self._scores([PROBABILITY, DECISION, "reason_1", "reason_2", "reason_3"])
+        elif self.scores_path.is_file():
+            self._note(f"{self.data_path.name} is not the table this run was built from (data "
+                       f"fingerprint {self._fingerprint}); probabilities are computed from the "
+                       f"scorecard, not taken from {SCORES}")
         if scores is None and self.has_scorecard:
             from toolkit.scoring import score_frame
 
             scores = score_frame(self.scorecard(), data).drop("scoring_note", strict=False)
         if scores is not None:
             data = self._attach(data.drop(SEGMENT, strict=False), scores, self.id_column)
+        if not same_clusters:
+            return self._with_assigned_clusters(data)
         assignments = self.run / ASSIGNMENTS
         a = None
         if assignments.is_file():
@@ -409,6 +482,26 @@ class RunView:
                 data = self._attach(data, a, self.id_column)
         return data
 
+    def _with_assigned_clusters(self, data: pl.DataFrame) -> pl.DataFrame:
+        """``data`` with its customers placed in the run's clusters by the stored centroids
+        (other customers than segmentation saw), or unchanged with a note when impossible."""
+        summary = self._summary()
+        if not summary:
+            return data
+        from toolkit.segmentation import assign_clusters
+
+        try:
+            clusters = assign_clusters(summary, data)
+        except SegkitError as exc:  # a segmentation column missing from this table
+            self._note(f"fidelity to clusters is not available for {self.data_path.name}: {exc}")
+            return data
+        if clusters is None:
+            self._note(f"fidelity to clusters is not available for {self.data_path.name}: it is "
+                       "not the table the run was segmented on, and the run's segments.json "
+                       "stores no centroids to place its customers (re-run `segkit segment`)")
+            return data
+        return data.with_columns(pl.Series(CLUSTER, clusters, dtype=pl.Int32))
+
     @property
     def frame_loaded(self) -> bool:
         return self._frame is not None
@@ -421,7 +514,7 @@ class RunView:
 
             require_rule_columns(ruleset, frame)
             return frame.with_columns(ruleset.apply(frame).get_column(SEGMENT))
-        scores = self._scores([SEGMENT])
+        scores = self._scores([SEGMENT]) if self.data_matches_run("training") else None
         if scores is not None and SEGMENT in scores.columns:
             return self._attach(frame.drop(SEGMENT, strict=False), scores, self.id_column)
         return frame.with_columns(pl.lit("all").alias(SEGMENT))
@@ -493,6 +586,8 @@ class RunView:
         the full table is not loaded yet."""
         customer_id = str(customer_id).strip()
         frame = self._frame
+        if frame is None and not self.data_matches_run("training"):
+            frame = self.frame()  # scores of other customers must not be looked up by id
         if frame is not None:
             ids = frame.get_column(self.id_column)
             key: Any = customer_id

@@ -373,7 +373,8 @@ def _run(data, out_dir, *, id_column, features, k_min, k_max, bootstraps, candid
                       for p in rules.paths],
         },
         "centroids": [
-            {"cluster": c + 1, "segment": ids[c], "scaled": [round(float(v), 4) for v in best.centroids[c]],
+            # full precision: assign_clusters() places new customers with these exact centroids
+            {"cluster": c + 1, "segment": ids[c], "scaled": [float(v) for v in best.centroids[c]],
              "human": {kk: _r(v) for kk, v in centroids_human[c].items()}}
             for c in range(k)],
         "transform": space.to_dict(),
@@ -401,6 +402,37 @@ def _run(data, out_dir, *, id_column, features, k_min, k_max, bootstraps, candid
     atomic_write_json(paths["json"], summary, allow_nan=False)
     step("Writing files", count=total)
     return SegmentationResult(summary, ruleset, assignments, space, rules, paths)
+
+
+def assign_clusters(summary: dict | None, frame: pl.DataFrame) -> np.ndarray | None:
+    """1-based k-means cluster of every row of ``frame``, from segments.json's stored space.
+
+    Why: clusters of *other* customers must never be joined by id (next month's table reuses
+    the ids). A table that is not the one segmentation ran on is placed here instead: the
+    stored transform (imputation, log, scaling) and the stored centroids, nearest centroid
+    wins, exactly as :func:`toolkit.clustering.assign` placed the original customers (+-inf
+    counts as missing, as in segmentation). Returns None when ``summary`` lacks the transform
+    or the centroids (an old or hand-made segments.json): callers must then say that fidelity
+    to the clusters is not available, not compute it against the wrong clusters. Numbers
+    match ``assignments.parquet`` exactly for runs whose segments.json stores full-precision
+    centroids (since this version; older runs rounded them to 4 decimals).
+    """
+    summary = summary or {}
+    rows = summary.get("centroids") or []
+    if not summary.get("transform") or not rows:
+        return None
+    try:
+        space = SegmentSpace.from_dict(summary["transform"])
+        order = sorted(rows, key=lambda r: int(r["cluster"]))
+        centroids = np.array([[float(v) for v in r["scaled"]] for r in order], dtype=np.float64)
+        numbers = np.array([int(r["cluster"]) for r in order], dtype=np.int32)
+    except (KeyError, TypeError, ValueError):
+        return None
+    if centroids.ndim != 2 or centroids.shape[1] != len(space.dimensions):
+        return None
+    frame, _ = infinite_to_missing(frame, space.features)
+    X = space.transform(frame).astype(np.float32)
+    return numbers[C.assign(X, centroids)]
 
 
 def _finite(value):
