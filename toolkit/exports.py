@@ -82,8 +82,15 @@ def default_name(fmt: str, stem: str) -> str:
 
 
 def write_ruleset(ruleset, fmt: str, path: str | os.PathLike, *, dialect: str = "duckdb",
-                  frame=None, table: str = "customers", id_column: str = "customer_id") -> ExportResult:
-    """The ruleset as YAML, JSON, Markdown (sizes included when ``frame`` is given) or SQL."""
+                  frame=None, table: str = "customers", id_column: str = "customer_id",
+                  run: str | os.PathLike | None = None,
+                  data: str | os.PathLike | None = None) -> ExportResult:
+    """The ruleset as YAML, JSON, Markdown (sizes included when ``frame`` is given) or SQL.
+
+    SQL uses the column types of ``frame``, else of the ``run`` folder (its ``data`` or
+    scorecard, :func:`toolkit.ruleset_ops.column_types_for_run`), so NaN tests appear only
+    on columns that may hold floats.
+    """
     from toolkit import ruleset_ops
 
     fmt = fmt.lower()
@@ -94,8 +101,11 @@ def write_ruleset(ruleset, fmt: str, path: str | os.PathLike, *, dialect: str = 
         text = ruleset.dumps()
         what = "the ruleset as YAML"
     else:
+        types = None
+        if fmt == "sql" and frame is None and run is not None:
+            types = ruleset_ops.column_types_for_run(run, data)
         text = ruleset_ops.export(ruleset, fmt, dialect=dialect, frame=frame, table=table,
-                                  id_column=id_column)
+                                  id_column=id_column, column_types=types)
         what = f"the ruleset as {'SQL (' + dialect + ')' if fmt == 'sql' else fmt.capitalize()}"
     atomic_write_text(p, text)
     return ExportResult(p, what, len(text.encode("utf-8")))

@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from pathlib import Path
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import polars as pl
@@ -469,10 +470,15 @@ def export_markdown(ruleset: Ruleset, frame: pl.DataFrame | None = None) -> str:
 
 
 def export(ruleset: Ruleset, fmt: str, *, dialect: str = "duckdb", frame: pl.DataFrame | None = None,
-           table: str = "customers", id_column: str = "customer_id", ref: str = "customers") -> str:
-    """Dispatch on ``fmt`` (one of :data:`EXPORT_FORMATS`); ``csv`` needs ``frame``."""
+           table: str = "customers", id_column: str = "customer_id", ref: str = "customers",
+           column_types: Mapping[str, Any] | None = None) -> str:
+    """Dispatch on ``fmt`` (one of :data:`EXPORT_FORMATS`); ``csv`` needs ``frame``.
+
+    SQL and dbt take column types from ``frame`` or, without it, from ``column_types``
+    (e.g. :func:`column_types_for_run`): NaN tests only where a column may hold floats.
+    """
     fmt = fmt.lower()
-    types = frame.schema if frame is not None else None
+    types = frame.schema if frame is not None else column_types
     if fmt == "sql":
         return export_sql(ruleset, dialect, table, id_column, types)
     if fmt == "json":
@@ -486,6 +492,51 @@ def export(ruleset: Ruleset, fmt: str, *, dialect: str = "duckdb", frame: pl.Dat
     if fmt == "dbt":
         return export_dbt(ruleset, dialect, ref, id_column, types)
     raise SegkitError(f"unknown export format '{fmt}'; choose one of {', '.join(EXPORT_FORMATS)}")
+
+
+def data_column_types(path: str | Path) -> dict[str, Any]:
+    """Column types of a customer table file without reading its rows (Parquet footer; CSV
+    types decided as :func:`toolkit.io.load_table` decides them)."""
+    from toolkit.io import csv_schema, table_format
+
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"{p}: file not found")
+    if table_format(p) == "csv":
+        return csv_schema(p)
+    try:
+        return dict(pl.read_parquet_schema(p))
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise DataError(f"{p}: could not read the Parquet file ({str(exc).splitlines()[0]})") from None
+
+
+def column_types_for_run(run_dir: str | Path, data: str | Path | None = None) -> dict[str, Any] | None:
+    """The column types a run's ruleset SQL should assume, so NaN tests go only where needed.
+
+    The schema of ``data`` when given, else of the run's ``data.parquet``; without either,
+    the scorecard's features: categories are text (no NaN test), numbers may be floats (NaN
+    test kept, since the scorecard does not record integer vs float). None when the run has
+    none of these.
+    """
+    from toolkit import runs
+
+    run = runs.require_run(run_dir)
+    for path in (data, run / runs.DATA):
+        if path is not None and Path(path).is_file():
+            return data_column_types(path)
+    card = runs.load_json(run, runs.SCORECARD)
+    if not card or not isinstance(card.get("features"), list):
+        return None
+    kinds = {"nominal": pl.String, "continuous": pl.Float64}
+    return {f["name"]: kinds[f["type"]] for f in card["features"]
+            if isinstance(f, dict) and f.get("type") in kinds and isinstance(f.get("name"), str)}
+
+
+def ruleset_sql_for_run(run_dir: str | Path, ruleset: Ruleset, dialect: str = "duckdb", *,
+                        data: str | Path | None = None, table: str = "customers",
+                        id_column: str = "customer_id") -> str:
+    """The ruleset as SQL with the run's column types (see :func:`column_types_for_run`)."""
+    return export_sql(ruleset, dialect, table, id_column, column_types_for_run(run_dir, data))
 
 
 def _one_line(text: str) -> str:

@@ -211,7 +211,7 @@ class ExportScreen(ModalScreen[ExportResult | None]):
                     raise SegkitError("this run has no valid saved ruleset to export")
                 frame = app.view.frame() if fmt == "markdown" and app.view.has_data else None  # type: ignore[attr-defined]
                 result = write_ruleset(rs, fmt, path, dialect=dialect, frame=frame,
-                                       id_column=app.view.id_column)  # type: ignore[attr-defined]
+                                       id_column=app.view.id_column, run=app.view.run, data=app.view.data_path)  # type: ignore[attr-defined]
             elif kind == "audience":
                 frame = app.segmented_frame()  # type: ignore[attr-defined]
                 result = export_audience(frame, segment or "", path, fmt=fmt, min_probability=minimum,
