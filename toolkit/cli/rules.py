@@ -82,7 +82,9 @@ def check_cmd(
     console.print(table)
     pairs = report.overlapping_pairs()
     if pairs:
-        console.print("Overlaps (customers matched by both rules; the earlier segment keeps them):")
+        console.print("Overlaps (customers matched by both rules; the earlier segment keeps them):"
+                      if report.overlap_exact else "Overlaps (customers a later rule matches that an "
+                      "earlier segment takes; pairs not counted above 256 segments):")
         for a, b, n in pairs[:10]:
             console.print(f"  {escape(a)} & {escape(b)}: {n:,}")
         if len(pairs) > 10:
@@ -127,15 +129,19 @@ def export_cmd(
     id_column: str = _ID,
     ref: str = typer.Option("customers", "--ref",
                             help="dbt: upstream model for ref(), or source_name.table for source()."),
+    run: Path = typer.Option(None, "--run", help="Run folder: column types for sql/dbt from its "
+                             "data or scorecard (NaN tests only on float columns)."),
 ) -> None:
     """Export the ruleset as SQL, JSON, Markdown, a customer CSV or a dbt model."""
-    from toolkit.ruleset_ops import export, require_id_column
+    from toolkit.ruleset_ops import column_types_for_run, export, require_id_column
 
     rs = _load_ruleset(ruleset)
     frame = _load_data(data) if data is not None else None
     if frame is not None and fmt.lower() == "csv":
         require_id_column(frame, id_column)
-    text = export(rs, fmt, dialect=dialect, frame=frame, table=table, id_column=id_column, ref=ref)
+    types = column_types_for_run(run) if run is not None and frame is None else None
+    text = export(rs, fmt, dialect=dialect, frame=frame, table=table, id_column=id_column, ref=ref,
+                  column_types=types)
     if out is None:
         typer.echo(text, nl=False)
     else:
