@@ -278,3 +278,79 @@ def test_report_data_refuses_other_tables_with_one_line(run_dir, sample, tmp_pat
         assert code == 2 and expected in err and "Traceback" not in err, err
         assert len(err.strip().splitlines()) == 1, err
     assert not (run_dir / "report.md").exists()
+
+
+# --- 80 columns: numbers whole, ids and feature names unbroken ----------------------------------
+
+LONG_IDS = ["lapsed_inactive_customers", "frequent_bargain_hunters_with_app", "new_active_buyers"]
+
+
+def _id_shown(sid: str, text: str) -> bool:
+    """Whole, or (when longer than the room left by whole numbers) cut with an ellipsis on
+    one line; never folded onto a second line."""
+    if len(sid) <= 25:
+        return sid in text
+    return sid in text or any(sid[:20] in line and "…" in line for line in text.splitlines())
+
+
+def _render(table, width: int = 80) -> str:
+    from rich.console import Console
+
+    console = Console(width=width, record=True, file=__import__("io").StringIO())
+    console.print(table)
+    text = console.export_text()
+    assert max(len(line) for line in text.splitlines()) <= width
+    return text
+
+
+def test_rules_check_table_at_80_columns_shows_whole_counts_and_ids():
+    from types import SimpleNamespace
+
+    from toolkit.cli.rules import check_table
+
+    segs = [SimpleNamespace(position=i + 1, id=sid, name="A rather long descriptive segment name",
+                            matched=1_234_567 + i, assigned=2_345_678 + i, share=0.444,
+                            taken_by_earlier=44_123 + i) for i, sid in enumerate(LONG_IDS)]
+    report = SimpleNamespace(rows=2_400_000, segments=segs, empty=[], unreachable=[])
+    for width in (80, 100, 160):
+        text = _render(check_table("rfm", report, width), width)
+        for s in segs:
+            for number in (f"{s.matched:,}", f"{s.assigned:,}", f"{s.taken_by_earlier:,}"):
+                assert number in text, (width, number, text)
+            assert _id_shown(s.id, text), (width, s.id, text)
+        assert ("A rather long" in text) == (width >= 100)
+
+
+def test_segments_table_at_80_columns_keeps_ids_whole():
+    from toolkit.summary import segments_table
+
+    summary = {"k": 3, "fidelity": 0.97, "cost_ratio": 1.03, "stability": {"rules_ari": 0.9, "bootstraps": 2},
+               "segments": [{"id": sid, "name": "Some segment name here", "size": 1_234_567,
+                             "share": 0.1234, "cluster_jaccard": 0.99, "rules_jaccard": None,
+                             "rule": "orders_90d >= 3" if i else None} for i, sid in enumerate(LONG_IDS)]}
+    for width in (80, 110, 150):
+        text = _render(segments_table(summary, width=width), width)
+        for sid in LONG_IDS:
+            assert _id_shown(sid, text), (width, text)
+        assert text.count("1,234,567") == 3 and text.count("12.3%") == 3
+        assert ("orders_90d >= 3" in text) == (width >= 140)
+
+
+def test_monitor_table_at_80_columns_keeps_feature_names_and_numbers_whole():
+    from types import SimpleNamespace
+
+    from toolkit.cli.report import monitor_notes, monitor_table
+
+    names = ["days_since_last_email_click", "checkout_per_cart_signal", "distinct_categories_365d"]
+    feats = [SimpleNamespace(name=n, psi=0.123 + i, status="too few rows", missing_reference=0.125,
+                             missing_current=0.0775, notes=["new category 'XX' (3.1%)"])
+             for i, n in enumerate(names)]
+    report = SimpleNamespace(current="new.parquet", current_rows=1, reference="ref.parquet",
+                             reference_rows=180_000, score=None, segments=None, features=feats,
+                             count=lambda status: 0)
+    text = _render(monitor_table(report, 80), 80)
+    for f in feats:
+        assert f.name in text and f"{f.psi:.3f}" in text and "12.5% -> 7.8%" in text, text
+    assert "new category" not in text  # notes move below the table at 80 columns
+    assert monitor_notes(report)[0] == "days_since_last_email_click: new category 'XX' (3.1%)"
+    assert "new category 'XX'" in _render(monitor_table(report, 140), 140)

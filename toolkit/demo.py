@@ -109,12 +109,10 @@ def _print_segments(run: Path, console: Console) -> None:
     summary = runs.load_json(run, runs.SEGMENTS)
     if not summary:
         return
-    try:
-        from toolkit.segmentation import segments_table
-    except (ModuleNotFoundError, ImportError):
-        return
+    from toolkit.summary import segments_table
+
     wide = console.width >= 140
-    console.print(segments_table(summary, rules=wide))
+    console.print(segments_table(summary, width=console.width, rules_from=140))
     if not wide:
         console.print(f"Rules: {run / runs.RULESET}  (readable: segkit rules export "
                       f"{run / runs.RULESET} --format markdown)")

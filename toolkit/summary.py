@@ -74,3 +74,61 @@ def live_status(console: Console, title: str, *,
             console.log(message)
 
         yield say
+
+
+NARROW = 100  # below this console width tables drop descriptive columns (names, notes, rules)
+
+
+def room_for_text(width: int, fixed: list[list[str]], text_columns: int = 1) -> int:
+    """Characters left for a table's ``text_columns`` text columns when the other columns
+    (numbers, short codes; each given as [header, *cells], the header's lines split on
+    newlines, the cells kept whole) must show in full. Box tables take one border per
+    column plus one, and two padding per column. Numbers are never cut; names are."""
+    used = 1
+    for header, *cells in fixed:
+        used += 3 + max([len(line) for line in header.split("\n")] + [len(c) for c in cells])
+    return max(8, width - used - 3 * text_columns)
+
+
+def segments_table(summary: dict, *, width: int, rules_from: int = 140) -> Table:
+    """A run's segments (id, name, size, share, Jaccard; the rule when ``width >= rules_from``)
+    for a terminal ``width`` wide: numbers whole, ids never broken (an ellipsis at worst);
+    below :data:`NARROW` the name is left out (print the rules below the table)."""
+    from rich.markup import escape
+
+    from toolkit.segmentation import _rule_lines
+
+    stab = summary.get("stability", {})
+    title = (f"{summary.get('k')} segments: fidelity {summary.get('fidelity', 0):.3f}, "
+             f"cost ratio {summary.get('cost_ratio', 0):.3f}, rules ARI "
+             f"{(stab.get('rules_ari') or 0):.3f} ({stab.get('bootstraps')} bootstraps)")
+    segments = summary.get("segments", [])
+
+    def jac(value) -> str:
+        return f"{value:.2f}" if value is not None else "-"
+
+    numbers = [[f"{s['size']:,}", f"{s['share']:.1%}", jac(s.get("cluster_jaccard")),
+                jac(s.get("rules_jaccard"))] for s in segments]
+    headers = ["size", "share", "Jaccard", "rules\nJ."]
+    show_name, show_rule = width >= NARROW, width >= rules_from
+    room = room_for_text(width, [[h, *(n[i] for n in numbers)] for i, h in enumerate(headers)],
+                         1 + show_name + show_rule)
+    if show_rule:
+        room -= 30
+    table = Table(title=title, show_lines=show_rule, expand=False)
+    longest_id = max((len(s["id"]) for s in segments), default=8)
+    table.add_column("segment", no_wrap=True, overflow="ellipsis",
+                     max_width=min(longest_id, room - 14) if show_name else room)
+    if show_name:
+        table.add_column("name", overflow="fold", min_width=12)
+    for h in headers:
+        table.add_column(h, justify="right", no_wrap=True)
+    if show_rule:
+        table.add_column("rule", overflow="fold", min_width=30, ratio=1)
+    for s, nums in zip(segments, numbers):
+        cells = [escape(s["id"])] + ([escape(s["name"])] if show_name else []) + nums
+        if show_rule:
+            rule = s.get("rule")
+            cells.append(_rule_lines(rule) if rule else "[dim](everyone else)[/]")
+        table.add_row(*cells)
+    return table

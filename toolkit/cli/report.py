@@ -12,7 +12,7 @@ from rich.table import Table
 from toolkit.cli import app
 
 console = Console(log_path=False)
-STATUS_STYLE = {"ok": "green", "watch": "yellow", "act": "bold red"}
+STATUS_STYLE = {"ok": "green", "watch": "yellow", "act": "bold red", "too few rows": "dim"}
 
 
 @app.command("report")
@@ -41,30 +41,64 @@ def _status(text: str) -> str:
     return f"[{STATUS_STYLE.get(text, '')}]{text}[/]"
 
 
-def monitor_table(report) -> Table:
-    """The monitor result as a rich table: score and segments first, then features by PSI."""
-    from toolkit.monitor import ACT, WATCH
+def monitor_table(report, width: int = 200) -> Table:
+    """The monitor result as a rich table: score and segments first, then features by PSI.
 
-    table = Table(title=f"Drift: {report.current} ({report.current_rows:,} rows) vs "
-                        f"{report.reference} ({report.reference_rows:,} rows)", title_justify="left")
-    for col, just in (("what", "left"), ("PSI", "right"), ("status", "left"),
-                      ("missing ref -> new", "right"), ("notes", "left")):
-        table.add_column(col, justify=just, overflow="fold")
+    Numbers are never cut and feature names never broken: below ``summary.NARROW`` columns
+    the notes leave the table (print :func:`monitor_notes` below it)."""
+    from rich.markup import escape
+
+    from toolkit.monitor import ACT, WATCH
+    from toolkit.summary import NARROW, room_for_text
+
+    rows = []  # (what, psi, status, missing, notes)
     if report.score is not None:
         s = report.score
-        table.add_row("[bold]score[/] (purchase_probability)", f"{s.psi:.3f}", _status(s.status), "", "")
+        rows.append(("score (purchase_probability)", f"{s.psi:.3f}", s.status, "", ""))
     if report.segments is not None:
         g = report.segments
-        moved = sorted(g.shares, key=lambda r: -abs(r["change"]))[:3]
-        notes = "; ".join(f"{r['segment']} {r['reference']:.1%} -> {r['current']:.1%}" for r in moved)
-        table.add_row("[bold]segment shares[/]", f"{g.psi:.3f}", _status(g.status), "", notes)
+        rows.append(("segment shares", f"{g.psi:.3f}", g.status, "", _segment_moves(g)))
     for f in report.features:
-        table.add_row(f.name, f"{f.psi:.3f}", _status(f.status),
-                      f"{f.missing_reference:.1%} -> {f.missing_current:.1%}", "; ".join(f.notes))
+        rows.append((f.name, f"{f.psi:.3f}", f.status,
+                     f"{f.missing_reference:.1%} -> {f.missing_current:.1%}", "; ".join(f.notes)))
+    show_notes = width >= NARROW
+    headers = ("what", "PSI", "status", "missing\nref -> new", "notes")
+    fixed = [[headers[i], *(r[i] for r in rows)] for i in (1, 2)]
+    fixed.append(["ref -> new", *(r[3] for r in rows)])  # one token per cell: keep it whole
+    room = room_for_text(width, fixed, 2 if show_notes else 1)
+    longest = max((len(r[0]) for r in rows), default=10)
+    table = Table(title=f"Drift: {report.current} ({report.current_rows:,} rows) vs "
+                        f"{report.reference} ({report.reference_rows:,} rows)", title_justify="left")
+    table.add_column("what", no_wrap=True, overflow="ellipsis",
+                     max_width=min(longest, room - 16) if show_notes else room)
+    table.add_column("PSI", justify="right", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column(headers[3], justify="right", no_wrap=True)
+    if show_notes:
+        table.add_column("notes", overflow="fold", min_width=16)
+    for i, (what, psi, status, missing, notes) in enumerate(rows):
+        label = escape(what) if i >= (report.score is not None) + (report.segments is not None) \
+            else f"[bold]{escape(what)}[/]"
+        cells = [label, psi, _status(status), missing] + ([escape(notes)] if show_notes else [])
+        table.add_row(*cells)
     table.caption = (f"PSI > {WATCH}: watch, > {ACT}: act. {report.count('act')} act, "
                      f"{report.count('watch')} watch.")
     table.caption_justify = "left"
     return table
+
+
+def _segment_moves(g) -> str:
+    moved = sorted(g.shares, key=lambda r: -abs(r["change"]))[:3]
+    return "; ".join(f"{r['segment']} {r['reference']:.1%} -> {r['current']:.1%}" for r in moved)
+
+
+def monitor_notes(report) -> list[str]:
+    """The notes column as lines ``name: note`` (for narrow terminals)."""
+    out = []
+    if report.segments is not None:
+        out.append(f"segment shares: {_segment_moves(report.segments)}")
+    out += [f"{f.name}: {'; '.join(f.notes)}" for f in report.features if f.notes]
+    return out
 
 
 @app.command("monitor")
@@ -81,7 +115,8 @@ def monitor_command(
     """Compare a new batch with the training data: PSI per feature and score, segment shares.
 
     Exit codes: 0 done (also with drift unless --strict), 2 user error, 3 --strict and at
-    least one line at 'act'.
+    least one line at 'act'. Lines from fewer than 500 rows read 'too few rows' and never
+    fail --strict.
     """
     from toolkit.fileio import atomic_write_json
     from toolkit.monitor import STRICT_EXIT_CODE, monitor_run
@@ -92,9 +127,18 @@ def monitor_command(
 
     with live_status(console, "Comparing the new batch with the reference"):
         result = monitor_run(run, data, reference=reference)
-    console.print(monitor_table(result))
+    from rich.markup import escape
+
+    from toolkit.summary import NARROW
+
+    console.print(monitor_table(result, console.width))
+    if console.width < NARROW:
+        for line in monitor_notes(result):
+            console.print(escape(line), highlight=False)
     out = json_out or (Path(run) / "monitor.json")
     atomic_write_json(out, result.to_dict())
+    for warning in result.warnings:
+        console.print(f"[bold yellow]Warning:[/] {warning}")
     console.print(f"Overall: {_status(result.status)}; JSON written to [bold]{out}[/]")
     if strict and result.status == "act":
         raise typer.Exit(code=STRICT_EXIT_CODE)

@@ -6,7 +6,6 @@ unreachable segments); 2 a user error (bad file, bad rule, missing column: one m
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import polars as pl
@@ -16,8 +15,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from toolkit.cli import app
-from toolkit.errors import SegkitError
-from toolkit.fileio import atomic_write_bytes, atomic_write_text
+from toolkit.fileio import atomic_write_frame, atomic_write_text, frame_format
+from toolkit.outputs import check_outputs
 
 rules_app = typer.Typer(help="Rulesets: segments as ordered, human-editable rules.",
                         no_args_is_help=True)
@@ -41,15 +40,7 @@ def _load_data(path: Path) -> pl.DataFrame:
 
 
 def _write_frame(frame: pl.DataFrame, out: Path) -> None:
-    suffix = out.suffix.lower()
-    if suffix in (".parquet", ".pq"):
-        buf = io.BytesIO()
-        frame.write_parquet(buf)
-        atomic_write_bytes(out, buf.getvalue())
-    elif suffix == ".csv":
-        atomic_write_text(out, frame.write_csv())
-    else:
-        raise SegkitError(f"{out}: unsupported output type {suffix or '(none)'!r}; use .parquet or .csv")
+    atomic_write_frame(out, frame)  # Parquet or CSV by extension, atomically
 
 
 @rules_app.command("check")
@@ -70,15 +61,7 @@ def check_cmd(
     frame = _load_data(data)
     require_id_column(frame, id_column)
     report = check(rs, frame)
-    table = Table(title=f"{escape(rs.name)} on {report.rows:,} customers")
-    for col, just in (("#", "right"), ("segment", "left"), ("name", "left"), ("matches alone", "right"),
-                      ("assigned", "right"), ("share", "right"), ("taken earlier", "right")):
-        table.add_column(col, justify=just, no_wrap=col in ("segment", "#"))  # type: ignore[arg-type]
-    for s in report.segments:
-        style = "red" if s.id in report.empty or s.id in report.unreachable else None
-        table.add_row("-" if s.position is None else str(s.position), escape(s.id), escape(s.name),
-                      f"{s.matched:,}", f"{s.assigned:,}", f"{s.share:.1%}",
-                      "" if s.position is None else f"{s.taken_by_earlier:,}", style=style)
+    table = check_table(rs.name, report, console.width)
     console.print(table)
     pairs = report.overlapping_pairs()
     if pairs:
@@ -96,6 +79,37 @@ def check_cmd(
     console.print("[green]No problems found.[/]")
 
 
+def check_table(name: str, report, width: int) -> Table:
+    """Coverage per segment; numbers are never cut: on narrow terminals the segment name is
+    left out and long ids end in an ellipsis."""
+    from toolkit.summary import NARROW, room_for_text
+
+    rows = []
+    for s in report.segments:
+        rows.append(["-" if s.position is None else str(s.position), s.id, s.name, f"{s.matched:,}",
+                     f"{s.assigned:,}", f"{s.share:.1%}",
+                     "" if s.position is None else f"{s.taken_by_earlier:,}"])
+    headers = ["#", "segment", "name", "matches\nalone", "assigned", "share", "taken\nearlier"]
+    numeric = [0, 3, 4, 5, 6]
+    show_name = width >= NARROW
+    room = room_for_text(width, [[headers[i], *(r[i] for r in rows)] for i in numeric],
+                         2 if show_name else 1)
+    table = Table(title=f"{escape(name)} on {report.rows:,} customers")
+    for i, header in enumerate(headers):
+        if i in numeric:
+            table.add_column(header, justify="right", no_wrap=True)
+        elif i == 1:
+            table.add_column(header, no_wrap=True, overflow="ellipsis",
+                             max_width=max(8, room - 12) if show_name else room)
+        elif show_name:
+            table.add_column(header, overflow="fold", min_width=min(12, room))
+    for s, r in zip(report.segments, rows):
+        style = "red" if s.id in report.empty or s.id in report.unreachable else None
+        cells = [escape(c) for j, c in enumerate(r) if show_name or j != 2]
+        table.add_row(*cells, style=style)
+    return table
+
+
 @rules_app.command("apply")
 def apply_cmd(
     ruleset: Path = _RULESET,
@@ -107,6 +121,8 @@ def apply_cmd(
     """Assign every customer a segment; writes id and segment in input order."""
     from toolkit.ruleset_ops import assign
 
+    frame_format(out)  # an unsupported extension fails before the work, not after it
+    check_outputs(inputs=[ruleset, data], outputs=[out])
     rs = _load_ruleset(ruleset)
     frame = _load_data(data)
     result = assign(rs, frame, id_column, names=names)
@@ -135,6 +151,7 @@ def export_cmd(
     """Export the ruleset as SQL, JSON, Markdown, a customer CSV or a dbt model."""
     from toolkit.ruleset_ops import column_types_for_run, export, require_id_column
 
+    check_outputs(inputs=[ruleset, data], outputs=[out])
     rs = _load_ruleset(ruleset)
     frame = _load_data(data) if data is not None else None
     if frame is not None and fmt.lower() == "csv":
@@ -184,9 +201,9 @@ def diff_cmd(
         console.print(f"{d.moved:,} of {d.rows:,} customers ({share:.1%}) change segment.")
         if moved.height:
             t = Table(title="Customers moving between segments")
-            t.add_column("from")
-            t.add_column("to")
-            t.add_column("customers", justify="right")
+            t.add_column("from", no_wrap=True, overflow="ellipsis")
+            t.add_column("to", no_wrap=True, overflow="ellipsis")
+            t.add_column("customers", justify="right", no_wrap=True, min_width=9)
             for row in moved.iter_rows(named=True):
                 t.add_row(escape(row["from"]), escape(row["to"]), f"{row['customers']:,}")
             console.print(t)

@@ -42,7 +42,8 @@ def segment_command(
     workers: int = typer.Option(0, "--workers", help="Parallel refits (0: one per core, up to 4)."),
 ) -> None:
     """Cluster customers, check stability, distill the clusters into rules (segments.yaml)."""
-    from toolkit.segmentation import run_segmentation, segments_table
+    from toolkit.segmentation import run_segmentation
+    from toolkit.summary import segments_table
 
     with Progress(SpinnerColumn(), TextColumn("[progress.description]{task.description}"),
                   BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
@@ -65,10 +66,10 @@ def segment_command(
         console.print(f"[yellow]{escape(infinite)}[/]")
     console.print(f"[bold]k = {s['k']}[/]  {s['k_reason']}")
     wide = console.width >= 120
-    console.print(segments_table(s, rules=wide))
+    console.print(segments_table(s, width=console.width, rules_from=120))
     if not wide:
         for seg in s["segments"]:
-            console.print(f"[bold]{seg['id']}[/]: " + (escape(seg["rule"]) if seg["rule"] else
+            console.print(f"[bold]{escape(seg['id'])}[/]: " + (escape(seg["rule"]) if seg["rule"] else
                                                       "[dim]everyone else (default)[/]"))
     stab = s["stability"]
     unstable = [sid for sid, j in stab["cluster_jaccard"].items() if j is not None and j < 0.75]
