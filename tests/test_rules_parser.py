@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from toolkit.errors import SegkitError
 from toolkit.rules import (
@@ -96,7 +99,37 @@ def test_format_rule_round_trips(text):
 
 def test_to_english_reads_like_a_sentence():
     text = to_english(parse('orders_90d >= 3 and country in ["US", "CA"] and x is missing'))
-    assert text == 'orders_90d is at least 3 and country is one of "US", "CA" and x is missing'
+    assert text == 'orders_90d is at least 3 and country is one of ["US", "CA"] and x is missing'
+
+
+@pytest.mark.parametrize("rule, words", [
+    ("a == 1 or b == 1 and c == 1", "either a is 1 or (b is 1 and c is 1)"),
+    ("(a == 1 or b == 1) and c == 1", "(either a is 1 or b is 1) and c is 1"),
+    ("a == 1 and b == 1 or c == 1", "either (a is 1 and b is 1) or c is 1"),
+    ("a == 1 or b == 1 or c == 1", "a is 1 or b is 1 or c is 1"),
+    ("a == 1 and (b == 1 or c == 1 and d == 1)", "a is 1 and (either b is 1 or (c is 1 and d is 1))"),
+    ("not (a == 1 or b == 1) and c == 1", "not (either a is 1 or b is 1) and c is 1"),
+    ("x between 1 and 5 and y == 2", "x is from 1 to 5 and y is 2"),
+    ("x not between 1 and 5 or y in [1, 2]", "x is not from 1 to 5 or y is one of [1, 2]"),
+])
+def test_to_english_shows_how_and_or_group(rule, words):
+    assert to_english(parse(rule)) == words
+
+
+def _english_back_to_rule(words: str) -> str:
+    """Undo the wording for rules made of `<col> == 1` atoms: groups must survive."""
+    return re.sub(r"\b([a-e]) is 1\b", r"\1 == 1", words.replace("either ", ""))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.recursive(st.sampled_from("abcde").map(lambda c: parse(f"{c} == 1")),
+                    lambda kids: st.one_of(
+                        st.lists(kids, min_size=2, max_size=3).map(lambda xs: And(tuple(xs))),
+                        st.lists(kids, min_size=2, max_size=3).map(lambda xs: Or(tuple(xs)))),
+                    max_leaves=8))
+def test_english_of_any_and_or_tree_has_exactly_one_reading(node):
+    words = to_english(node)
+    assert parse(_english_back_to_rule(words)) == node
 
 
 @pytest.mark.parametrize("text, line, col, fragment", [

@@ -114,7 +114,7 @@ def test_markdown_export_is_a_table_with_sizes_and_escaped_cells():
                          Segment("b", "B", "", "y in ['k', 'm']")])
     md = export_markdown(rs, FRAME)
     assert "| 1 | **A \\| pipe** | desc with newline (x is more than 10) | Email \\| SMS | 2 | 40.0% |" in md
-    assert '| 2 | **B** | y is one of "k", "m" |  | 2 | 40.0% |' in md
+    assert '| 2 | **B** | y is one of ["k", "m"] |  | 2 | 40.0% |' in md
     assert "| - | **Others** | Everyone else |  | 1 | 20.0% |" in md
     assert "```\n  x > 10\n  ```" in md
     assert "Customers" not in export_markdown(rs)

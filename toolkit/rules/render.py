@@ -93,29 +93,40 @@ def _ev(v: Value) -> str:
 
 
 def to_english(node: Node) -> str:
-    """A readable sentence for marketers, e.g. ``orders_90d is at least 3 and ...``."""
-    return _eng(node, 0)
+    """A readable sentence for marketers, e.g. ``orders_90d is at least 3 and ...``.
+
+    The grouping of ``and`` / ``or`` is always visible: every ``and``/``or`` inside another
+    is in parentheses, and an ``or`` that is nested or holds a group reads "either ... or
+    ...", so ``a or b and c`` reads "either a or (b and c)" and ``(a or b) and c`` reads
+    "(either a or b) and c". Ranges read "from 1 to 5" and lists are bracketed, so no
+    condition's own "and" or comma can be mistaken for a join.
+    """
+    return _eng(node, nested=False)
 
 
-def _eng(node: Node, parent: int) -> str:
+def _group(node: Node) -> str:
+    return f"({_eng(node, nested=True)})" if isinstance(node, (And, Or)) else _eng(node, nested=True)
+
+
+def _eng(node: Node, nested: bool) -> str:
     if isinstance(node, Or):
-        text = " or ".join(_eng(n, 1) for n in node.operands)
-        return f"({text})" if parent >= 1 else text
+        text = " or ".join(_group(n) for n in node.operands)
+        either = nested or any(isinstance(n, (And, Or)) for n in node.operands)
+        return f"either {text}" if either else text
     if isinstance(node, And):
-        text = " and ".join(_eng(n, 2) for n in node.operands)
-        return f"({text})" if parent >= 2 else text
+        return " and ".join(_group(n) for n in node.operands)
     if isinstance(node, Not):
-        return f"not ({_eng(node.operand, 0)})"
+        return f"not ({_eng(node.operand, nested=True)})"
     if isinstance(node, Const):
         return "everyone" if node.value else "nobody"
     col = node.column  # type: ignore[union-attr]
     if isinstance(node, Compare):
         return f"{col} {_ENGLISH_OPS[node.op]} {_ev(node.value)}"
     if isinstance(node, InList):
-        items = ", ".join(_ev(v) for v in node.values) or "(nothing)"
-        return f"{col} is {'not ' if node.negated else ''}one of {items}"
+        items = ", ".join(_ev(v) for v in node.values)
+        return f"{col} is {'not ' if node.negated else ''}one of [{items}]"
     if isinstance(node, Between):
-        return (f"{col} is {'not ' if node.negated else ''}between {_ev(node.low)} and "
+        return (f"{col} is {'not ' if node.negated else ''}from {_ev(node.low)} to "
                 f"{_ev(node.high)}")
     if isinstance(node, IsMissing):
         return f"{col} is {'known' if node.negated else 'missing'}"
