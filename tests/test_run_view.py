@@ -196,3 +196,34 @@ def test_old_run_without_centroids_says_fidelity_is_not_available(run, tmp_path)
     assert "__cluster" not in frame.columns
     assert view.coverage_engine(rs).coverage(rs).fidelity is None
     assert any("fidelity to clusters is not available" in p for p in view.problems)
+
+
+def test_ruleset_figures_reproduce_segments_json_then_follow_an_edit(run):
+    """Issue 8: after saving edited rules, Compare and provenance.fidelity showed the old figures."""
+    from toolkit.compare import compare_approaches
+    from toolkit.ruleset import Ruleset
+
+    view = RunView(run)
+    rs = view.ruleset()
+    summary = json.loads((run / "segments.json").read_text())
+    same = view.ruleset_figures(rs)
+    assert same.held_out and same.rows == summary["held_out_rows"]
+    assert same.fidelity == pytest.approx(summary["fidelity"], abs=1e-4)
+    assert same.coverage == pytest.approx(summary["coverage"], abs=1e-4)
+    assert same.cost_ratio == pytest.approx(summary["cost_ratio"], abs=1e-3)
+
+    # an edit: the first rule's segment loses everyone (rule "false"): they fall to later rules
+    text = (run / "segments.yaml").read_text()
+    first = rs.segments[0]
+    edited = Ruleset.loads(text.replace(f"rule: {first.rule}", "rule: sessions_30d < -1", 1))
+    figs = view.ruleset_figures(edited)
+    assert figs.fidelity < same.fidelity - 0.01
+    seg = edited.apply(view.frame())["segment"].to_numpy()
+    assert not (seg == first.id).any()
+    rows = compare_approaches(run, rules=figs.as_overrides())
+    evaluation = next(r for r in rows if r.key == "evaluation")
+    assert evaluation.unsupervised_figures["fidelity"] == figs.fidelity
+    assert f"rules fidelity {figs.fidelity:.3f}" in evaluation.unsupervised
+    assert "edited rules" in evaluation.unsupervised
+    original = next(r for r in compare_approaches(run) if r.key == "evaluation")
+    assert original.unsupervised_figures["fidelity"] == summary["fidelity"]

@@ -152,16 +152,25 @@ def _groups(names: list[str]) -> str:
 # the rows
 
 
-def compare_approaches(run_dir: str | Path) -> list[ComparisonRow]:
+def compare_approaches(run_dir: str | Path, *, rules: dict | None = None) -> list[ComparisonRow]:
     """The supervised-vs-unsupervised comparison for one run folder.
 
     Needs at least one of ``metrics.json`` / ``segments.json``; a side without its files
-    reads "not run" (its figures dict is empty).
+    reads "not run" (its figures dict is empty). ``rules``: figures of the ruleset in use
+    when it is not the one segmentation distilled (edited and saved), e.g.
+    ``RunView.ruleset_figures(ruleset).as_overrides()``; they replace segments.json's
+    fidelity, coverage and cost ratio, and the rows say the rules were edited.
     """
     run = runs.require_run(run_dir)
     metrics, segments = runs.load_results(run)
     s = supervised_figures(metrics)
     u = unsupervised_figures(segments)
+    where = None
+    if rules and u:
+        u.update({k: rules[k] for k in ("fidelity", "coverage", "cost_ratio", "held_out_rows",
+                                        "min_purchase_rate", "max_purchase_rate") if k in rules})
+        u["edited_rules"] = True
+        where = f"edited rules, {rules.get('rules_measured_on') or 'measured after the edit'}"
     has_s, has_u = bool(s), bool(u)
     rows: list[ComparisonRow] = []
 
@@ -206,8 +215,9 @@ def compare_approaches(run_dir: str | Path) -> list[ComparisonRow]:
     uns_eval = (f"k={u.get('k', '-')}: cluster ARI {fmt(u.get('cluster_ari'))} over "
                 f"{u.get('bootstraps', '-')} bootstraps (lowest segment Jaccard "
                 f"{fmt(u.get('min_cluster_jaccard'))}); rules fidelity {fmt(u.get('fidelity'))} and "
-                f"cost ratio {fmt(u.get('cost_ratio'))} on {fmt(u.get('held_out_rows'))} held-out "
-                f"customers; purchase rate {pct(u.get('min_purchase_rate'))} to "
+                f"cost ratio {fmt(u.get('cost_ratio'))} on {fmt(u.get('held_out_rows'))} "
+                + (f"customers ({where})" if where else "held-out customers")
+                + f"; purchase rate {pct(u.get('min_purchase_rate'))} to "
                 f"{pct(u.get('max_purchase_rate'))} across segments")
     add("evaluation", "How it is evaluated (this run)", sup_eval, uns_eval,
         {k: s.get(k) for k in ("test_rows", "roc_auc", "logistic_auc", "oracle_auc", "f1",

@@ -120,6 +120,36 @@ class CustomerExplanation:
 
 
 @dataclass
+class RulesetFigures:
+    """How well a ruleset (e.g. one edited and saved in the TUI) mimics the run's clusters.
+
+    Measured like segments.json measures the distilled rules, so the two are comparable:
+    on segmentation's held-out customers when the viewed table is the one segmentation ran
+    on (``held_out`` True), else on every customer of the viewed table (clusters placed by
+    the stored centroids). Pass :meth:`as_overrides` to
+    :func:`toolkit.compare.compare_approaches` so Compare quotes these figures.
+    """
+
+    fidelity: float | None        # share put in the segment their cluster became
+    coverage: float | None        # share matched by an explicit rule (not the default)
+    cost_ratio: float | None      # k-means cost of the rule segments / of the clusters
+    rows: int                     # customers measured
+    held_out: bool
+    note: str | None = None       # why a figure is None
+    purchase_rates: dict[str, float] = field(default_factory=dict)  # segment -> rate, all customers
+
+    def as_overrides(self) -> dict:
+        """The unsupervised figures :func:`toolkit.compare.compare_approaches` replaces."""
+        out = {"fidelity": self.fidelity, "coverage": self.coverage, "cost_ratio": self.cost_ratio,
+               "held_out_rows": self.rows, "rules_measured_on": "held-out customers" if self.held_out
+               else "all customers of the viewed table"}
+        if self.purchase_rates:
+            out["min_purchase_rate"] = min(self.purchase_rates.values())
+            out["max_purchase_rate"] = max(self.purchase_rates.values())
+        return out
+
+
+@dataclass
 class BarCheck:
     metric: str
     value: float | None
@@ -543,6 +573,63 @@ class RunView:
             cluster_segments=self.cluster_segments(),
             target=self.target if self.target in frame.columns else None,
             probability=PROBABILITY if PROBABILITY in frame.columns else None)
+
+    def ruleset_figures(self, ruleset) -> RulesetFigures:
+        """Fidelity, coverage and cost ratio of ``ruleset`` against the run's clusters.
+
+        Call after saving edited rules: segments.json, Compare and ``provenance.fidelity``
+        otherwise still quote the figures of the rules as distilled. Uses the same held-out
+        customers as ``segkit segment`` (its seed and held-out share) when the viewed table is
+        the one segmentation ran on, so an unedited ruleset reproduces segments.json's
+        fidelity; figures are None (with ``note``) when the run has no clusters for this table.
+        """
+        from toolkit import clustering as C
+        from toolkit.model_input import infinite_to_missing
+        from toolkit.segment_space import SegmentSpace
+
+        frame = self.frame()
+        rates: dict[str, float] = {}
+        if self.target in frame.columns:
+            rates = {r.id: r.purchase_rate for r in self.aggregate(frame, ruleset)
+                     if r.purchase_rate is not None and r.size}
+        if CLUSTER not in frame.columns or not self.cluster_segments():
+            return RulesetFigures(None, None, None, frame.height, False,
+                                  "no clusters for these customers (segmentation has not run, or its "
+                                  "segments.json stores no centroids)", rates)
+        rows = np.arange(frame.height)
+        settings = self._summary().get("settings") or {}
+        held_out = False
+        if (self.data_matches_run("segmentation") and settings.get("seed") is not None
+                and settings.get("held_out") and settings.get("rows") == frame.height):
+            n = frame.height
+            perm = np.random.default_rng([int(settings["seed"]), 11]).permutation(n)
+            rows = np.sort(perm[:int(round(n * float(settings["held_out"])))])
+            held_out = True
+        part = frame[rows]
+        from toolkit.ruleset_ops import require_rule_columns
+
+        require_rule_columns(ruleset, part)
+        seg = ruleset.apply(part).get_column(SEGMENT).to_numpy()
+        mapping = self.cluster_segments()
+        clusters = part.get_column(CLUSTER).to_numpy()
+        target = np.array([mapping.get(int(c), "") for c in clusters], dtype=object)
+        if not len(rows):
+            return RulesetFigures(None, None, None, 0, held_out, "no customers", rates)
+        fidelity = float(np.mean(seg == target))
+        coverage = float(np.mean(seg != ruleset.default.id))
+        cost_ratio = None
+        transform = self._summary().get("transform")
+        if transform:
+            try:
+                space = SegmentSpace.from_dict(transform)
+                X = space.transform(infinite_to_missing(part, space.features)[0]).astype(np.float32)
+                X = X.astype(np.float64)
+                codes = np.unique(seg.astype(str), return_inverse=True)[1]
+                base = C.partition_cost(X, clusters)
+                cost_ratio = C.partition_cost(X, codes) / base if base > 0 else None
+            except SegkitError:
+                cost_ratio = None
+        return RulesetFigures(fidelity, coverage, cost_ratio, len(rows), held_out, None, rates)
 
     def page(self, frame: pl.DataFrame, segment_id: str | None, *, offset: int = 0, limit: int = 100,
              sort_by: str = PROBABILITY, descending: bool = True,

@@ -65,9 +65,11 @@ def score_command(
     from rich.markup import escape
 
     from toolkit.model_input import ScoringInputReport
+    from toolkit.outputs import check_outputs
     from toolkit.runs import load_ruleset_if_any, load_scorecard
     from toolkit.scoring import count_rows, score_file
 
+    check_outputs(inputs=[data, Path(run) / "scorecard.json", Path(run) / "segments.yaml"], outputs=[out])
     scorecard = load_scorecard(run)
     ruleset = load_ruleset_if_any(run)
     started = time.perf_counter()
@@ -92,6 +94,8 @@ def demo_command(
 ) -> None:
     """Generate the sample, train, score, segment and report, all into --out."""
     from toolkit.demo import run_demo
+    from toolkit.outputs import check_outputs
 
+    check_outputs(folders=[out])
     run_demo(out, rows=rows, seed=seed, console=console)
 
