@@ -15,9 +15,9 @@ from report_fixtures import build_small_run
 from toolkit.cli import main
 from toolkit.errors import DataError, SegkitError
 from toolkit.generate import generate
-from toolkit.monitor import (ACT, EPSILON, STRICT_EXIT_CODE, WATCH, categorical_drift, column_drift,
-                             monitor_frames, monitor_run, numeric_drift, psi, segment_shift, status_of,
-                             training_reference)
+from toolkit.monitor import (ACT, EPSILON, MIN_ROWS, STRICT_EXIT_CODE, UNTRUSTED, WATCH, categorical_drift,
+                             chance_psi, column_drift, monitor_frames, monitor_run, numeric_drift, psi,
+                             segment_shift, status_of, training_reference)
 
 toolkit.cli._register()
 
@@ -98,7 +98,7 @@ def test_segment_shift():
 
 
 def test_monitor_frames_without_model_uses_shared_columns():
-    ref = pl.DataFrame({"a": np.arange(100.0), "b": ["x", "y"] * 50})
+    ref = pl.DataFrame({"a": np.arange(1000.0), "b": ["x", "y"] * 500})
     report = monitor_frames(ref, ref.with_columns(pl.col("a") + 1000))
     assert [f.name for f in report.features] == ["a", "b"]     # sorted: act first
     assert report.status == "act" and report.score is None and report.segments is None
@@ -187,3 +187,51 @@ def test_cli_report(run, capsys):
     assert _exit_code(["report", "--run", str(run), "--no-sql"]) == 0
     assert "report.html" in capsys.readouterr().out
     assert (run / "report.md").exists()
+
+
+# ---- too few rows and infinite values (issue 8) ---------------------------------------------
+
+
+def test_one_row_batch_is_not_judged_and_strict_passes(run, batches, tmp_path, capsys):
+    one = tmp_path / "one.parquet"
+    pl.read_csv(batches["drifted"]).head(1).write_parquet(one)
+    report = monitor_run(run, one)
+    assert report.count("act") == 0 and report.count("watch") == 0
+    assert report.count(UNTRUSTED) == len(report.lines()) and report.status == UNTRUSTED
+    assert report.warnings and "the new batch has 1 row" in report.warnings[0]
+    payload = report.to_dict()
+    assert payload["too_few_rows"] == len(report.lines()) and payload["act"] == 0
+    assert payload["thresholds"]["min_rows"] == MIN_ROWS
+    out = tmp_path / "one.json"
+    code = _exit_code(["monitor", "--run", str(run), "--data", str(one), "--json", str(out), "--strict"])
+    printed = capsys.readouterr().out
+    assert code == 0 and "Warning:" in printed and "too few rows" in printed
+    assert json.loads(out.read_text())["status"] == UNTRUSTED
+
+
+def test_many_buckets_need_more_rows_than_deciles():
+    rng = np.random.default_rng(0)
+    n = 600
+    ref = pl.DataFrame({"x": rng.normal(size=5000), "cat": [f"c{i % 60}" for i in range(5000)]})
+    cur = pl.DataFrame({"x": rng.normal(size=n), "cat": [f"c{i}" for i in rng.integers(0, 60, n)]})
+    report = monitor_frames(ref, cur)
+    by_name = {f.name: f for f in report.features}
+    assert chance_psi(60, 5000, n) > WATCH / 2 > chance_psi(11, 5000, n)
+    assert by_name["cat"].status == UNTRUSTED and "not judged" in by_name["cat"].notes[-1]
+    assert by_name["x"].status == "ok"
+    assert report.status == UNTRUSTED and "too few rows for the number of buckets" in report.warnings[0]
+
+
+def test_infinite_reference_values_are_missing_and_edges_are_finite():
+    values = np.concatenate([np.arange(800.0), np.full(100, np.inf), np.full(100, -np.inf)])
+    ref = pl.DataFrame({"x": values})
+    drift = numeric_drift("x", ref.get_column("x"), ref.get_column("x"))
+    labels = [b["bucket"] for b in drift.buckets]
+    assert not any("nan" in label or "inf" in label for label in labels)
+    assert len(labels) == 11 and drift.psi == 0.0
+    assert drift.missing_reference == pytest.approx(0.2)
+    assert "infinite values counted as missing: 200 new, 200 reference" in drift.notes
+    finite = pl.DataFrame({"x": np.arange(1000.0)})
+    report = monitor_frames(finite, ref)                 # infinities in the batch: missing too
+    assert report.features[0].missing_current == pytest.approx(0.2)
+    assert math.isfinite(report.features[0].psi)

@@ -24,6 +24,19 @@ PSI > 0.25 (the usual credit-scoring convention). A new category or a missing-ra
 5 points or more makes an otherwise ``ok`` line ``watch``; only PSI makes ``act``.
 ``segkit monitor --strict`` exits with :data:`STRICT_EXIT_CODE` (3) when any line is ``act``
 (2 is taken by user errors), so a scheduler can stop the scoring job.
+
+**Too few rows.** Two samples of the same population differ by chance: their PSI over ``B``
+buckets is about ``(B - 1) * (1 / n_reference + 1 / n_current)`` (the chi-square
+approximation), 0.02 for deciles at 500 rows but 10 for 1 row. A line is not judged, its
+status is ``too few rows`` instead of ``ok``/``watch``/``act``, when either table has fewer
+than :data:`MIN_ROWS` (500) rows or that chance level exceeds :data:`MAX_NOISE` (half the
+watch threshold, 0.05; e.g. a 40-level category below ~1,000 rows). Its PSI and notes are
+still reported; the report carries a warning line, ``--strict`` never fails on such a
+line (it exits 3 only for a judged ``act`` line), and the overall status is
+``too few rows`` when nothing judged is worse.
+
+**Infinite values** (+inf, -inf) are counted as missing, as in training and scoring (a
+note gives their count); bucket edges come from finite reference values only.
 """
 
 from __future__ import annotations
@@ -46,7 +59,10 @@ MISSING_WATCH = 0.05
 QUANTILES = tuple(i / 10 for i in range(1, 10))
 STRICT_EXIT_CODE = 3
 MISSING = "(missing)"
-STATUS_ORDER = {"ok": 0, "watch": 1, "act": 2}
+UNTRUSTED = "too few rows"
+STATUS_ORDER = {"ok": 0, UNTRUSTED: 1, "watch": 2, "act": 3}
+MIN_ROWS = 500
+MAX_NOISE = WATCH / 2
 SCORE = "purchase_probability"
 
 
@@ -111,7 +127,8 @@ class MonitorReport:
     segments: SegmentShift | None = None
     thresholds: dict = field(default_factory=lambda: {
         "watch": WATCH, "act": ACT, "epsilon": EPSILON, "missing_watch": MISSING_WATCH,
-        "strict_exit_code": STRICT_EXIT_CODE})
+        "strict_exit_code": STRICT_EXIT_CODE, "min_rows": MIN_ROWS, "max_noise": MAX_NOISE})
+    warnings: list[str] = field(default_factory=list)
 
     def lines(self) -> list[tuple[str, str, float]]:
         """(what, status, psi) for the score, the segments and every feature."""
@@ -137,6 +154,7 @@ class MonitorReport:
             "reference": self.reference, "reference_rows": self.reference_rows,
             "current": self.current, "current_rows": self.current_rows,
             "status": self.status, "act": self.count("act"), "watch": self.count("watch"),
+            "too_few_rows": self.count(UNTRUSTED), "warnings": self.warnings,
             "thresholds": self.thresholds,
             "score": self.score.to_dict() if self.score else None,
             "segments": self.segments.to_dict() if self.segments else None,
@@ -149,9 +167,10 @@ class MonitorReport:
 
 
 def _missing_mask(s: pl.Series) -> np.ndarray:
+    """Null, NaN and +-inf (infinite values are missing in every segkit command)."""
     mask = s.is_null()
     if s.dtype.is_float():
-        mask = mask | s.is_nan().fill_null(False)
+        mask = mask | s.is_nan().fill_null(False) | s.is_infinite().fill_null(False)
     return mask.to_numpy()
 
 
@@ -167,6 +186,9 @@ def numeric_drift(name: str, reference: pl.Series, current: pl.Series) -> Drift:
     unreadable = int((current.is_not_null() & cur.is_null()).sum())
     if unreadable:
         notes.append(f"{unreadable:,} value(s) are not numbers (counted as missing)")
+    infinite = int(cur.is_infinite().sum()), int(ref.is_infinite().sum())
+    if any(infinite):
+        notes.append(f"infinite values counted as missing: {infinite[0]:,} new, {infinite[1]:,} reference")
     ref_miss, cur_miss = _missing_mask(ref), _missing_mask(cur)
     ref_vals = ref.to_numpy()[~ref_miss]
     cur_vals = cur.to_numpy()[~cur_miss]
@@ -271,7 +293,8 @@ def monitor_frames(reference: pl.DataFrame, current: pl.DataFrame, *, scorecard=
         raise DataError(f"{len(lacking)} monitored column(s) missing from "
                         f"{current_name if any(n not in cur.columns for n in lacking) else reference_name}: "
                         f"{', '.join(lacking)}")
-    drifts = [column_drift(n, ref.get_column(n), cur.get_column(n)) for n in names]
+    n_ref, n_cur = reference.height, current.height
+    drifts = [_judge(column_drift(n, ref.get_column(n), cur.get_column(n)), n_ref, n_cur) for n in names]
     drifts.sort(key=lambda d: (-STATUS_ORDER[d.status], -d.psi))
 
     score = None
@@ -280,15 +303,46 @@ def monitor_frames(reference: pl.DataFrame, current: pl.DataFrame, *, scorecard=
 
         p_ref = score_frame(scorecard, reference, top_reasons=0).get_column(SCORE)
         p_cur = score_frame(scorecard, current, top_reasons=0).get_column(SCORE)
-        score = numeric_drift("purchase_probability", p_ref, p_cur)
+        score = _judge(numeric_drift("purchase_probability", p_ref, p_cur), n_ref, n_cur)
     segments = None
     if ruleset is not None:
         order = [s.id for s in ruleset.segments] + [ruleset.default.id]
         seg_ref = ruleset.apply(reference).get_column("segment")
         seg_cur = ruleset.apply(current).get_column("segment")
         segments = segment_shift(seg_ref, seg_cur, order)
-    return MonitorReport(reference_name, reference.height, current_name, current.height, drifts,
-                         score, segments)
+        buckets = sum(1 for r in segments.shares if r["reference"] or r["current"])
+        if _untrusted(buckets, n_ref, n_cur):
+            segments.status = UNTRUSTED
+    report = MonitorReport(reference_name, n_ref, current_name, n_cur, drifts, score, segments)
+    untrusted = report.count(UNTRUSTED)
+    if untrusted:
+        small = [f"{name} has {n:,} row{'s' if n != 1 else ''}" for name, n in
+                 (("the new batch", n_cur), ("the reference", n_ref)) if n < MIN_ROWS]
+        why = "; ".join(small) if small else "too few rows for the number of buckets"
+        report.warnings.append(
+            f"{untrusted} of {len(report.lines())} line(s) not judged ({why}): PSI from so few rows "
+            f"is mostly chance. Judge drift on at least {MIN_ROWS:,} rows in each table; "
+            f"--strict ignores these lines")
+    return report
+
+
+def chance_psi(buckets: int, n_reference: int, n_current: int) -> float:
+    """The PSI two samples of these sizes from one population show by chance (about)."""
+    return max(buckets - 1, 0) * (1 / max(n_reference, 1) + 1 / max(n_current, 1))
+
+
+def _untrusted(buckets: int, n_reference: int, n_current: int) -> bool:
+    return min(n_reference, n_current) < MIN_ROWS or chance_psi(buckets, n_reference, n_current) > MAX_NOISE
+
+
+def _judge(drift: Drift, n_reference: int, n_current: int) -> Drift:
+    """``drift`` with status ``too few rows`` when its PSI is not to be trusted (see module doc)."""
+    buckets = sum(1 for b in drift.buckets if b["reference"] or b["current"])
+    if _untrusted(buckets, n_reference, n_current):
+        drift.notes.append(f"PSI {drift.psi:.3f} not judged: by chance alone about "
+                           f"{chance_psi(buckets, n_reference, n_current):.2f} at these sizes")
+        drift.status = UNTRUSTED
+    return drift
 
 
 def _num_casts(frame: pl.DataFrame, derived) -> list[pl.Expr]:
