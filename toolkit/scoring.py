@@ -19,6 +19,8 @@ import pyarrow.parquet as pq
 from toolkit import io
 from toolkit.errors import DataError
 from toolkit.model_input import ScoringInputReport, align_scoring_input
+from toolkit.fileio import atomic_path
+from toolkit.outputs import check_outputs
 
 DEFAULT_BATCH_ROWS = 250_000
 NOTE_COLUMN = "scoring_note"
@@ -89,11 +91,43 @@ def count_rows(path: str | Path) -> int | None:
     return None
 
 
-def iter_batches(path: str | Path, batch_rows: int = DEFAULT_BATCH_ROWS) -> Iterator[pl.DataFrame]:
-    """Read a CSV or Parquet file in batches of about ``batch_rows`` rows, in file order."""
+CSV_BLOCK_BYTES = 64 << 20  # bytes pyarrow parses per CSV block (types no longer depend on it)
+
+
+def _cast_csv_batch(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Give a batch read as text the types the whole file has (see :func:`io.csv_schema`).
+
+    Every value of a column typed numeric or boolean from all rows parses as that type, so
+    the casts lose nothing; text columns stay text and the scorer notes unreadable numbers.
+    """
+    casts = []
+    for name, dtype in schema.items():
+        if name not in frame.columns or dtype in (pl.Utf8, pl.Null):
+            continue
+        col = pl.col(name)
+        if dtype == pl.Boolean:
+            lowered = col.str.strip_chars().str.to_lowercase()
+            casts.append(pl.when(lowered == "true").then(True)
+                         .when(lowered == "false").then(False).otherwise(None).alias(name))
+        elif dtype.is_numeric():
+            casts.append(col.str.strip_chars().cast(dtype, strict=False).alias(name))
+    return frame.with_columns(casts) if casts else frame
+
+
+def iter_batches(path: str | Path, batch_rows: int = DEFAULT_BATCH_ROWS, *,
+                 csv_infer_rows: int | None = None) -> Iterator[pl.DataFrame]:
+    """Read a CSV or Parquet file in batches of about ``batch_rows`` rows, in file order.
+
+    CSV columns get the types inferred from every row of the file (``csv_infer_rows=None``;
+    a number limits the inference to that many rows, for tests) and are read as text, then
+    cast, so a word at row 650,000 or a column empty for 600,000 rows is handled exactly as
+    the same value at row 1 would be, never as a failed job.
+    """
     p = Path(path)
     if not p.exists():
         raise DataError(f"{p}: file not found")
+    if p.is_dir():
+        raise DataError(f"{p}: is a directory, expected a .csv or .parquet file")
     if p.stat().st_size == 0:
         raise DataError(f"{p}: the file is empty")
     fmt = io.table_format(p)
@@ -103,64 +137,66 @@ def iter_batches(path: str | Path, batch_rows: int = DEFAULT_BATCH_ROWS) -> Iter
             for batch in reader.iter_batches(batch_size=batch_rows):
                 yield pl.from_arrow(pa.Table.from_batches([batch]))
         else:
-            options = pacsv.ReadOptions(block_size=64 << 20)
-            convert = pacsv.ConvertOptions(null_values=io.NULL_MARKERS, strings_can_be_null=True)
-            reader = pacsv.open_csv(p, read_options=options, convert_options=convert)
+            schema = io.csv_schema(p, csv_infer_rows)
+            options = pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES)
+            parse = pacsv.ParseOptions(delimiter=io.csv_separator(p))
+            convert = pacsv.ConvertOptions(null_values=io.NULL_MARKERS, strings_can_be_null=True,
+                                           column_types={name: pa.string() for name in schema})
+            reader = pacsv.open_csv(p, read_options=options, parse_options=parse,
+                                    convert_options=convert)
             pending: list[pa.RecordBatch] = []
             rows = 0
             for batch in reader:
                 pending.append(batch)
                 rows += batch.num_rows
                 if rows >= batch_rows:
-                    yield pl.from_arrow(pa.Table.from_batches(pending))
+                    yield _cast_csv_batch(pl.from_arrow(pa.Table.from_batches(pending)), schema)
                     pending, rows = [], 0
             if pending:
-                yield pl.from_arrow(pa.Table.from_batches(pending))
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise DataError(f"{p}: could not read the file ({str(exc).splitlines()[0]})") from None
+                yield _cast_csv_batch(pl.from_arrow(pa.Table.from_batches(pending)), schema)
+    except (pa.ArrowInvalid, OSError, pl.exceptions.PolarsError) as exc:
+        raise io.read_error(p, fmt, exc) from None
 
 
 def score_file(scorecard, data: str | Path, out: str | Path, *, ruleset=None, top_reasons: int = 3,
                batch_rows: int = DEFAULT_BATCH_ROWS,
                on_batch: Callable[[int], None] | None = None,
+               csv_infer_rows: int | None = None,
                report: ScoringInputReport | None = None) -> int:
     """Score ``data`` into ``out`` (Parquet, or CSV by extension) batch by batch; return rows.
 
-    The output is written to a temporary file and renamed, so a failed run never leaves a
-    half-written scores file behind. ``report`` collects what the input checks did (see
-    :func:`score_frame`) for warnings.
+    ``out`` is checked before any work (never the input, a writable place). The output is
+    written to a temporary file of this run's own and renamed when complete, so a failed run
+    never leaves a half-written scores file, and two runs writing the same ``out`` each
+    produce a complete file (the last to finish wins) instead of mixing their batches.
+    ``report`` collects what the input checks did (see :func:`score_frame`) for warnings.
     """
     out_path = Path(out)
     out_fmt = io.table_format(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_path.with_name(f".{out_path.name}.partial")
+    check_outputs(inputs=[data], outputs=[out_path])
     total = 0
-    writer = None
-    try:
-        for batch in iter_batches(data, batch_rows):
-            scored = score_frame(scorecard, _align_types(batch, scorecard), top_reasons=top_reasons,
-                                 ruleset=ruleset, report=report)
-            if out_fmt == "parquet":
-                table = scored.to_arrow()
-                if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema)
-                writer.write_table(table.cast(writer.schema))
-            else:
-                with open(tmp, "ab" if total else "wb") as handle:
-                    scored.write_csv(handle, include_header=total == 0)
-            total += scored.height
-            if on_batch:
-                on_batch(scored.height)
-        if writer is not None:
-            writer.close()
-            writer = None
+    with atomic_path(out_path) as tmp:
+        writer = None
+        try:
+            for batch in iter_batches(data, batch_rows, csv_infer_rows=csv_infer_rows):
+                scored = score_frame(scorecard, _align_types(batch, scorecard),
+                                     top_reasons=top_reasons, ruleset=ruleset, report=report)
+                if out_fmt == "parquet":
+                    table = scored.to_arrow()
+                    if writer is None:
+                        writer = pq.ParquetWriter(tmp, table.schema)
+                    writer.write_table(table.cast(writer.schema))
+                else:
+                    with open(tmp, "ab" if total else "wb") as handle:
+                        scored.write_csv(handle, include_header=total == 0)
+                total += scored.height
+                if on_batch:
+                    on_batch(scored.height)
+        finally:
+            if writer is not None:
+                writer.close()
         if total == 0:
             raise DataError(f"{data}: the file has no rows to score")
-        tmp.replace(out_path)
-    finally:
-        if writer is not None:
-            writer.close()
-        tmp.unlink(missing_ok=True)
     return total
 
 
