@@ -55,10 +55,15 @@ def suggest_campaign(profile: dict, base_rate: float | None) -> tuple[str, str]:
 
     ``ratio`` is the segment's purchase rate over ``base_rate``. First match wins:
     lapsed (not browsing) and ratio < 0.5 -> win-back; new -> onboarding; discount ->
-    price-led; value and ratio >= 1.2 -> loyalty; browsing -> conversion nudges; lapsed and
-    ratio < 0.5 -> win-back; ratio >= 1.5 -> loyalty; ratio < 0.5 -> low priority;
-    otherwise nurture. Signals come from
+    price-led; value and ratio >= 1 -> loyalty; browsing without value and ratio < 1 (or
+    unknown) -> conversion nudges; lapsed and ratio < 0.5 -> win-back; ratio >= 1.5 ->
+    loyalty; ratio < 0.5 -> low priority; otherwise nurture. Signals come from
     :func:`profile_signals`.
+
+    Each campaign needs its own evidence: conversion nudges are for interest that does not
+    turn into purchases (window shoppers), so a high-spending group that buys at least as
+    often as everyone, and adds to its cart often because it buys, is a loyalty group, not
+    a conversion one (the demo's default segment got the window shoppers' campaign).
     """
     signals = profile_signals(profile)
     rate = profile.get("purchase_rate")
@@ -74,9 +79,9 @@ def suggest_campaign(profile: dict, base_rate: float | None) -> tuple[str, str]:
         return CAMPAIGNS["onboarding"], why
     if "discount" in signals:
         return CAMPAIGNS["discount"], why
-    if "value" in signals and ratio is not None and ratio >= 1.2:
+    if "value" in signals and ratio is not None and ratio >= 1.0:
         return CAMPAIGNS["loyalty"], why
-    if "browsing" in signals:
+    if "browsing" in signals and "value" not in signals and (ratio is None or ratio < 1.0):
         return CAMPAIGNS["conversion"], why
     if "lapsed" in signals and low:
         return CAMPAIGNS["win_back"], why
