@@ -146,8 +146,8 @@ BASE = "format: segkit-ruleset/1\nname: x\nsegments:\n  - id: a\n    name: A\n  
 @pytest.mark.parametrize("text, fragment", [
     ("", "the file is empty"),
     ("- a\n- b\n", "a ruleset is a YAML mapping"),
-    ("format: [\n", "YAML syntax error at line 2"),
-    ("name: a\nname: b\n", "YAML syntax error at line 2, col 1: found duplicate key \"name\""),
+    ("format: [\n", "YAML syntax error at line 2, col 1: the file ends in the middle of a value"),
+    ("name: a\nname: b\n", "YAML syntax error at line 2, col 1: 'name' appears a second time"),
     (BASE.replace("format: segkit-ruleset/1\n", ""), "missing 'format: segkit-ruleset/1'"),
     (BASE.replace("segkit-ruleset/1", "segkit-ruleset/9"), "unsupported format 'segkit-ruleset/9'"),
     (BASE.replace("name: x\n", ""), "missing required key 'name'"),

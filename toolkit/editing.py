@@ -151,6 +151,8 @@ def parse_text(text: str, columns: Mapping[str, object] | Sequence[str] | None =
         return None, located or Problem(str(exc))
     except SegkitError as exc:
         message = str(exc)
+        if getattr(exc, "line", None):  # YamlSyntaxError: the place to fix, in plain words
+            return None, Problem(message, exc.line, exc.col)  # type: ignore[attr-defined]
         m = _LINE_COL.search(message)
         if m:
             return None, Problem(message, int(m.group(1)), int(m.group(2)))

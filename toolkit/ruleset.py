@@ -544,7 +544,7 @@ class _Loader:
         try:
             doc = _yaml().load(self.text)
         except YAMLError as exc:
-            raise RulesetError(_yaml_error_message(self.source, exc)) from None
+            raise _yaml_error(self.source, exc) from None
         except Exception as exc:  # ruamel raises a few non-YAMLError types on odd input
             raise RulesetError(f"{self.source}: not valid YAML ({type(exc).__name__}: {exc})") from None
         if doc is None:
@@ -698,14 +698,72 @@ def _line_of(node: Any, key: str | None = None) -> int | None:
         return None
 
 
-def _yaml_error_message(source: str, exc: YAMLError) -> str:
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    context = getattr(exc, "context", None)
-    text = f"{context}: {problem}" if context and "duplicate" in str(context) else problem
+def _yaml_error_words(exc: YAMLError) -> tuple[str, Any]:
+    """(plain words, mark) for a YAML syntax error: what to fix, and the place to fix it.
+
+    ruamel's messages name parser states ("while scanning a simple key ... could not find
+    expected ':'"); a person editing a file needs the line where the mistake is and what to
+    type. The mark is the opening of an unclosed quote or bracket, the line a key without
+    ':' starts on, or else where the parser stopped.
+    """
+    problem = str(getattr(exc, "problem", None) or str(exc).splitlines()[0] or "")
+    context = str(getattr(exc, "context", None) or "")
+    here = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    start = getattr(exc, "context_mark", None) or here
+    if "duplicate key" in problem:
+        key = re.search(r'duplicate key "?(.*?)"? with value', problem)
+        name = f"'{key.group(1)}'" if key else "a key"
+        return f"{name} appears a second time in the same block; keep one", here
+    if "could not find expected ':'" in problem:
+        return "a key is missing its ':' (write `name: value`)", start
+    if "quoted scalar" in context:
+        return ("a quote opened here is never closed (end the text with the same quote "
+                "character, or leave the quotes out)"), start
+    if "'\\t'" in problem or "\t" in problem:
+        return "a tab character; YAML indents with spaces only (replace the tab with spaces)", here
+    if "flow sequence" in context:
+        return "a '[' list opened here is never closed with ']' (or lacks a comma between items)", start
+    if "flow mapping" in context:
+        return "a '{' opened here is never closed with '}' (or lacks a comma between items)", start
+    if "mapping values are not allowed" in problem:
+        return ("a value contains ': ' (put the whole value in quotes) or a key is indented "
+                "under a value"), here
+    if "expected <block end>" in problem:
+        found = problem.rsplit("found", 1)[-1].strip(" '")
+        if found == "-":
+            return ("a list item ('- ...') where a key was expected: indent it under its key "
+                    "(e.g. under 'segments:')"), here
+        if found == "<scalar>":
+            return "text after a quoted value on the same line (put all of it in the quotes)", here
+        return ("the indentation does not match the lines above: indent the keys of one "
+                "block by the same number of spaces"), here
+    if "<stream end>" in problem or "end of stream" in problem:
+        return "the file ends in the middle of a value: close every '[', '{' and quote", here
+    if "undefined alias" in problem:
+        return "'*' starts a YAML alias; put a value that starts with '*' in quotes", here
+    if "anchor" in context:
+        return "'&' starts a YAML anchor; put a value that starts with '&' in quotes", here
+    if "single document" in context:
+        return "a second document ('---'); a ruleset file holds one", here
+    return f"the text cannot be read as YAML here ({problem.rstrip('.')})", here
+
+
+class YamlSyntaxError(RulesetError):
+    """A ruleset file that is not valid YAML; ``line`` and ``col`` (1-based) say where."""
+
+    def __init__(self, message: str, line: int | None = None, col: int | None = None):
+        super().__init__(message)
+        self.line = line
+        self.col = col
+
+
+def _yaml_error(source: str, exc: YAMLError) -> YamlSyntaxError:
+    words, mark = _yaml_error_words(exc)
     if mark is not None:
-        return f"{source}: YAML syntax error at line {mark.line + 1}, col {mark.column + 1}: {text}"
-    return f"{source}: YAML syntax error: {text}"
+        line, col = mark.line + 1, mark.column + 1
+        return YamlSyntaxError(f"{source}: YAML syntax error at line {line}, col {col}: {words}",
+                               line, col)
+    return YamlSyntaxError(f"{source}: YAML syntax error: {words}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -927,5 +985,5 @@ def _first_tokens(text: str) -> list[CommentToken]:
     return tokens
 
 
-__all__ = ["Ruleset", "Segment", "DefaultSegment", "Provenance", "RulesetError", "FORMAT",
+__all__ = ["Ruleset", "Segment", "DefaultSegment", "Provenance", "RulesetError", "YamlSyntaxError", "FORMAT",
            "SOURCES", "APPLY_CHUNK", "as_frame", "check_slug", "slugify"]
