@@ -129,3 +129,13 @@ def test_a_header_only_csv_leaves_no_output(card, tmp_path):
     with pytest.raises(DataError, match="no rows to score"):
         score_file(card, csv, tmp_path / "out.csv")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.csv"]
+
+
+def test_tsv_is_read_with_tabs_like_load_table(card, table, tmp_path):
+    tsv = tmp_path / "batch.tsv"
+    table.write_csv(tsv, separator="\t")
+    out = tmp_path / "scores.parquet"
+    assert score_file(card, tsv, out) == table.height
+    expected = score_frame(card, table)
+    assert pl.read_parquet(out).get_column("purchase_probability").to_list() == pytest.approx(
+        expected.get_column("purchase_probability").to_list(), abs=1e-12)
