@@ -64,7 +64,7 @@ def infinite_to_missing(frame: pl.DataFrame, columns: list[str] | None = None
     which the EBM scores with the learned *missing* bin. Returns ``{column: count}`` for the
     columns that held any (empty when none did); the frame is returned unchanged then.
     """
-    names = frame.columns if columns is None else [c for c in columns if c in frame.columns]
+    names = frame.columns if columns is None else [c for c in dict.fromkeys(columns) if c in frame.columns]
     floats = [c for c in names if frame.schema[c].is_float()]
     if not floats or frame.height == 0:
         return frame, {}
@@ -249,8 +249,8 @@ def align_scoring_input(frame: pl.DataFrame, features: list[dict], numeric: list
             casts.append(text.cast(target).alias(name) if target == pl.Utf8 else
                          (text == "true").alias(name))
         left = counts.filter(~pl.col(name).is_in(list(mapping)))
-        if left.height == 0:
-            continue
+        if left.height == 0 or feat.get("other") is not None:
+            continue  # with an "other" category, levels outside the bins are expected (rare ones)
         report.unseen[name] = report.unseen.get(name, 0) + int(left.get_column("count").sum())
         kept = report.unseen_values.setdefault(name, {})
         for v, n in left.iter_rows():

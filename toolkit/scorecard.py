@@ -298,6 +298,31 @@ def _reject_constant(name: str):
     raise ValueError(f"{name} is not allowed")
 
 
+# Deepest nesting a scorecard file may have: a score table adds one level per feature of its
+# term (MAX_TERM_FEATURES) to a few levels of structure; metadata may nest a little too.
+MAX_JSON_DEPTH = 64
+MAX_TERM_FEATURES = 8
+
+
+def _depth(value: Any) -> int:
+    """How deeply ``value`` nests lists and dicts, without recursion (a hostile file can nest 1e5 deep)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            items = item.values()
+        elif isinstance(item, list):
+            items = item
+        else:
+            continue
+        deepest = max(deepest, level)
+        if deepest > MAX_JSON_DEPTH:
+            return deepest
+        stack.extend((v, level + 1) for v in items if isinstance(v, (dict, list)))
+    return deepest
+
+
 # --------------------------------------------------------------------------------------------
 # validation of the plain-data structure (shared by compile and load)
 
@@ -419,6 +444,8 @@ def _validate(data: dict) -> None:
             _fail(f"{where}: features and bin_levels must be equal-length lists of valid indexes")
         if len(set(fs)) != len(fs):
             _fail(f"{where}: a feature appears twice")
+        if len(fs) > MAX_TERM_FEATURES:
+            _fail(f"{where}: {len(fs)} features in one term; at most {MAX_TERM_FEATURES} are supported")
         shape = []
         for f, lv in zip(fs, levels):
             feat = features[f]
@@ -500,6 +527,8 @@ class Scorecard:
     @classmethod
     def from_dict(cls, data: dict) -> "Scorecard":
         """Validate a decoded JSON document and build the scorecard (SegkitError if invalid)."""
+        if _depth(data) > MAX_JSON_DEPTH:
+            _fail(f"the document nests more than {MAX_JSON_DEPTH} levels deep; a scorecard needs fewer than 20")
         _validate(data)
         return cls(
             features=[{"name": f["name"], "type": f["type"], "bins": f["bins"],
@@ -536,6 +565,11 @@ class Scorecard:
             data = json.loads(text, parse_constant=_reject_constant)
         except (json.JSONDecodeError, ValueError) as exc:
             raise SegkitError(f"{p}: not a valid scorecard file (bad JSON: {exc})") from None
+        except RecursionError:
+            data = None  # deeper than the parser's stack: reported just below
+        if data is None:
+            raise SegkitError(f"{p}: not a valid scorecard file (JSON nested more than {MAX_JSON_DEPTH} "
+                              "levels deep; a scorecard needs fewer than 20)")
         try:
             return cls.from_dict(data)
         except SegkitError as exc:
@@ -936,12 +970,19 @@ def _value_text(col: pl.Expr, kind: str) -> pl.Expr:
 
 
 def _signed(col: pl.Expr) -> pl.Expr:
-    """Log-odds with a sign and two decimals: +0.82, -1.05."""
-    cents = (col.abs() * 100).round(0).cast(pl.Int64, strict=False)
+    """Log-odds with a sign and two decimals: +0.82, -1.05; beyond 1e12 as the float (+1e+308).
+
+    Two decimals go through whole cents (exact rounding); a value too large for Int64 cents
+    would turn the whole reason null, so such values are written as Polars prints the float.
+    """
+    magnitude = col.abs()
+    cents = (magnitude * 100).round(0)
+    exact = cents < 1e14
+    whole = pl.when(exact).then(cents).otherwise(None).cast(pl.Int64, strict=False)
+    fixed = pl.concat_str([(whole // 100).cast(pl.Utf8), pl.lit("."), (whole % 100).cast(pl.Utf8).str.zfill(2)])
     return pl.concat_str([
         pl.when(col < 0).then(pl.lit("-")).otherwise(pl.lit("+")),
-        (cents // 100).cast(pl.Utf8), pl.lit("."),
-        (cents % 100).cast(pl.Utf8).str.zfill(2),
+        pl.when(exact).then(fixed).otherwise(magnitude.cast(pl.Utf8)),
     ])
 
 

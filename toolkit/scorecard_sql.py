@@ -257,9 +257,15 @@ def _element(arr: exp.Expression, index1: exp.Expression, dialect: str, *, float
 
 
 def _table(name: str) -> exp.Table:
+    from toolkit.rules.compile_sql import quote_table
+
     parts = name.split(".") if isinstance(name, str) else []
     if not parts or any(not p for p in parts) or len(parts) > 3:
         raise SegkitError(f"table name {name!r} must be 'table', 'schema.table' or 'catalog.schema.table'")
+    try:  # the rules export's check (NUL, empty parts): both exports accept the same names
+        quote_table(name)
+    except SegkitError as exc:
+        raise SegkitError(f"table name {name!r}: {exc}") from None
     ids = [_ident(p) for p in parts]
     kwargs: dict = {"this": ids[-1]}
     if len(ids) >= 2:
