@@ -81,8 +81,10 @@ def monitor_table(report, width: int = 200) -> Table:
             else f"[bold]{escape(what)}[/]"
         cells = [label, psi, _status(status), missing] + ([escape(notes)] if show_notes else [])
         table.add_row(*cells)
+    untrusted = report.count("too few rows")
     table.caption = (f"PSI > {WATCH}: watch, > {ACT}: act. {report.count('act')} act, "
-                     f"{report.count('watch')} watch.")
+                     f"{report.count('watch')} watch"
+                     + (f", {untrusted} not judged (too few rows)." if untrusted else "."))
     table.caption_justify = "left"
     return table
 
