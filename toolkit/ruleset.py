@@ -48,6 +48,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Literal, Mapping, Sequence
 
+import numpy as np
 import polars as pl
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -413,21 +414,29 @@ class Ruleset:
         """Per row, the position of the segment it gets (0 = first rule; ``len(segments)``
         = the default), as UInt32. Grows linearly in segments x rows.
 
-        Rules are evaluated in blocks (see :meth:`_chunk_exprs`); once every row has a
-        match, later blocks are skipped.
+        Rules are evaluated in blocks (see :meth:`_chunk_exprs`), each block only on the
+        rows no earlier block matched (and on the columns the rules read), so rows leave the
+        work as soon as they have their segment.
         """
         frame = as_frame(frame)
         if validate:
             self.validate(frame.schema)
-        result: pl.Series | None = None
+        n = len(self.segments)
+        result = np.full(frame.height, n, dtype=np.uint32)
+        rows = np.arange(frame.height)  # rows of ``todo`` in ``frame``
+        todo = frame.select(self.columns) if self.columns else frame
         for chunk in self._chunk_exprs(frame.schema):
-            if result is not None and result.null_count() == 0:
+            if todo.height == 0:
                 break
-            part = frame.select(chunk.alias("index")).to_series()
-            result = part if result is None else result.fill_null(part)
-        if result is None:
-            result = pl.Series("index", [None] * frame.height, dtype=pl.UInt32)
-        return result.fill_null(len(self.segments)).cast(pl.UInt32).alias("index")
+            part = todo.select(chunk.alias("index")).to_series()
+            hit = part.is_not_null()
+            if not hit.any():
+                continue
+            hit_np = hit.to_numpy()
+            result[rows[hit_np]] = part.filter(hit).to_numpy()
+            rows = rows[~hit_np]
+            todo = todo.filter(~hit)
+        return pl.Series("index", result, dtype=pl.UInt32)
 
     def apply(self, frame: Any, *, column: str = "segment",
               name_column: str | None = None) -> pl.DataFrame:
