@@ -266,6 +266,14 @@ def test_deeply_nested_json_is_one_clear_error(tmp_path, card):
     path.write_text(json.dumps(doc))
     with pytest.raises(SegkitError, match="nests more than 64 levels"):
         Scorecard.load(path)
+    doc = json.loads(json.dumps(card.to_dict()))  # deep inside a score table: caught by its shape
+    deep: list = []
+    for _ in range(500):
+        deep = [deep]
+    doc["terms"][0]["scores"][1] = deep
+    path.write_text(json.dumps(doc))
+    with pytest.raises(SegkitError, match="expected finite numbers"):
+        Scorecard.load(path)
 
 
 def test_huge_scores_still_give_reasons(card, rows):

@@ -323,6 +323,15 @@ def _depth(value: Any) -> int:
     return deepest
 
 
+def _outline(data: Any) -> Any:
+    """``data`` without the score tables, whose depth validation checks against their shape
+    (walking millions of score cells would make loading a large scorecard seconds slower)."""
+    if not isinstance(data, dict) or not isinstance(data.get("terms"), list):
+        return data
+    terms = [{k: v for k, v in t.items() if k != "scores"} if isinstance(t, dict) else t for t in data["terms"]]
+    return {**data, "terms": terms}
+
+
 # --------------------------------------------------------------------------------------------
 # validation of the plain-data structure (shared by compile and load)
 
@@ -527,7 +536,7 @@ class Scorecard:
     @classmethod
     def from_dict(cls, data: dict) -> "Scorecard":
         """Validate a decoded JSON document and build the scorecard (SegkitError if invalid)."""
-        if _depth(data) > MAX_JSON_DEPTH:
+        if _depth(_outline(data)) > MAX_JSON_DEPTH:
             _fail(f"the document nests more than {MAX_JSON_DEPTH} levels deep; a scorecard needs fewer than 20")
         _validate(data)
         return cls(
