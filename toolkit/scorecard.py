@@ -14,7 +14,10 @@ How a row is scored (the same rules as interpret 0.7.8):
   and NaN are *missing*), nominal features to strings by Polars' cast (``true``/``false``,
   ``"3"``).
 * A continuous value ``x`` falls in bin ``searchsorted(cuts, x, side="right") + 1``: a value
-  equal to a cut belongs to the upper bin, ``-inf`` to bin 1, ``+inf`` to the last bin. A
+  equal to a cut belongs to the upper bin, ``-inf`` to bin 1, ``+inf`` to the last bin
+  (interpret's rule, kept so this class reproduces ``predict_proba``; segkit's commands never
+  pass it an infinity: train, segment, score and monitor read +-inf as missing first, see
+  :func:`toolkit.model_input.infinite_to_missing`). A
   nominal value falls in the bin of its category (exact string match); an unknown category
   falls in the *unseen* bin. Missing is bin 0.
 * Each term looks its score up in an n-dimensional table indexed by the bins of its
