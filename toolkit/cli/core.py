@@ -91,11 +91,15 @@ def demo_command(
     out: Path = typer.Option(Path("runs/demo"), "--out", help="Run folder to write."),
     rows: int = typer.Option(180_000, help="Customers to generate."),
     seed: int = typer.Option(42, help="Seed for data, split and models."),
+    outer_bags: int = typer.Option(4, help="EBM outer bags (fewer: faster)."),
+    interactions: int = typer.Option(10, help="EBM pairwise interaction terms (fewer: faster)."),
+    bootstraps: int = typer.Option(20, help="Bootstrap refits that measure segment stability."),
 ) -> None:
     """Generate the sample, train, score, segment and report, all into --out."""
     from toolkit.demo import run_demo
     from toolkit.outputs import check_outputs
 
     check_outputs(folders=[out])
-    run_demo(out, rows=rows, seed=seed, console=console)
+    run_demo(out, rows=rows, seed=seed, console=console, outer_bags=outer_bags,
+             interactions=interactions, bootstraps=bootstraps)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 from pathlib import Path
 
 import typer
@@ -23,4 +25,38 @@ def tui_command(
         raise SegkitError(f"{data}: no such file (give the customer table with --data)")
     from tui.app import SegkitApp
 
+    if os.environ.get(SMOKE_ENV):
+        _smoke(SegkitApp(run, data, watch_disk=None, strict=True))
+        return
     SegkitApp(run, data).run()
+
+
+# Hidden switch for the end-to-end tests (tests/test_e2e_commands.py): SEGKIT_TUI_SMOKE=1 runs
+# the app headless at 80x24, waits until the first screen has loaded (no worker running),
+# prints that screen as plain text and quits. Errors inside the app are raised (strict).
+SMOKE_ENV = "SEGKIT_TUI_SMOKE"
+
+
+def _smoke(app, size: tuple[int, int] = (80, 24), rounds: int = 200) -> None:
+    from textual.worker import WorkerCancelled, WorkerState
+
+    screen: list[str] = []
+
+    async def pilot_steps(pilot) -> None:
+        for _ in range(rounds):
+            try:
+                await app.workers.wait_for_complete()
+            except WorkerCancelled:
+                pass
+            await pilot.pause()
+            if not any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers):
+                break
+            await asyncio.sleep(0.05)
+        strips = app.screen._compositor.render_strips()
+        screen.append("\n".join("".join(seg.text for seg in strip).rstrip() for strip in strips))
+        app.exit()
+
+    app.run(headless=True, size=size, auto_pilot=pilot_steps)
+    if app.return_code:
+        raise typer.Exit(app.return_code)
+    typer.echo(screen[0] if screen else "")
