@@ -249,7 +249,9 @@ def test_unsaved_edits_survive_a_crash_and_quitting_asks(run):
         assert app.rules.text == state["text"] and app.rules.dirty
         await pilot.press("ctrl+s")
         await settle(app, pilot)
-        assert path.read_text() == state["text"]
+        saved, edited = Ruleset.load(path), Ruleset.loads(state["text"])
+        assert [(s.id, s.rule) for s in saved.segments] == [(s.id, s.rule) for s in edited.segments]
+        assert path.read_text() == app.rules.text and not app.rules.dirty  # the editor shows what was written
         assert not (run / ".segments.yaml.unsaved").exists()
 
     async def main():

@@ -19,7 +19,7 @@ import polars as pl
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, TabbedContent, TabPane
+from textual.widgets import Header, Input, TabbedContent, TabPane, TextArea
 
 from toolkit.errors import SegkitError
 from toolkit.run_view import RunView, SegmentRow
@@ -31,6 +31,7 @@ from tui.screens.help import HelpScreen
 from tui.screens.setup import SetupScreen
 from tui.widgets.compare import ComparePane
 from tui.widgets.customer import CustomerPane
+from tui.widgets.footer import SegkitFooter
 from tui.widgets.model import ModelPane
 from tui.widgets.rules import RulesPane
 from tui.widgets.segments import SegmentsPane
@@ -135,7 +136,7 @@ class SegkitApp(App):
                 yield RulesPane(id="rules-pane")
             with TabPane("Compare", id="compare"):
                 yield ComparePane(id="compare-pane")
-        yield Footer()
+        yield SegkitFooter()
 
     def on_mount(self) -> None:
         self._update_narrow()
@@ -327,14 +328,17 @@ class SegkitApp(App):
             self._segmented = self.view.with_segments(self.saved_ruleset)
         return self._segmented
 
-    def ruleset_saved(self, ruleset, path: Path) -> None:
-        """The Rules editor saved (or reloaded) a ruleset: refresh what depends on it."""
-        if self.view is None or Path(path).resolve() != self.view.ruleset_path.resolve():
+    def on_rules_pane_ruleset_saved(self, message: RulesPane.RulesetSaved) -> None:
+        """The Rules editor saved (or reloaded) the run's ruleset: recompute everything derived
+        from it (segments, profiles, an open segment detail, the Compare tab's figures)."""
+        message.stop()
+        if self.view is None or message.path.resolve() != self.view.ruleset_path.resolve():
             return
-        self.saved_ruleset = ruleset
+        self.saved_ruleset = message.ruleset
         self.ruleset_problem = None
         self._profiles.clear()
-        self._resegment(ruleset)
+        self._edited_fidelity = (message.fidelity,) if message.edited else getattr(self, "_edited_fidelity", None)
+        self._resegment(message.ruleset)
 
     @work(thread=True, exclusive=True, group="resegment")
     @reported("Segments")
@@ -359,6 +363,12 @@ class SegkitApp(App):
         segments: SegmentsPane = self.pane("segments")
         segments.show_rows(rows, "")
         self.update_title()
+        edited = getattr(self, "_edited_fidelity", None)
+        if edited is not None and self.saved_ruleset is not None:
+            self.pane("compare").show_saved_rules(self.saved_ruleset, rows, edited[0])
+        for screen in self.screen_stack:
+            if isinstance(screen, SegmentDetailScreen):
+                screen.refresh_all()
 
     def _watch_disk(self) -> None:
         try:
@@ -475,6 +485,8 @@ class SegkitApp(App):
         """Hide keys that mean nothing yet (no run open: nothing to export)."""
         if action == "export" and self.view is None:
             return False
+        if action == "export" and isinstance(self.focused, (Input, TextArea)):
+            return False  # "x" types there; the footer must not promise otherwise
         return True
 
     def action_export(self) -> None:

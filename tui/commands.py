@@ -95,7 +95,8 @@ def commands(app) -> list[Command]:
             ("Move segment up", "Check it earlier (Alt+Up)", "move(-1)"),
             ("Move segment down", "Check it later (Alt+Down)", "move(1)"),
             ("Reload the ruleset from disk", "Replace the editor text with the file", "reload"),
-            ("Go to the error", "Move the cursor to the parse error", "goto_error")):
+            ("Go to the error", "Move the cursor to the parse error", "goto_error"),
+            ("Leave the rules editor", "So that 1-5 switch tabs again (Esc)", "leave_editor")):
         add(title, help, partial(app.pane_action, "rules", action), action)
     return out
 

@@ -7,12 +7,13 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Header, Label, Static
 
 from toolkit import schema
 from toolkit.rules import to_english
 from toolkit.run_view import Page
 from tui.format import bar, count, escape, num, pct
+from tui.widgets.footer import SegkitFooter
 
 PAGE_ROWS = 50
 MIX_FIELDS = ("country", "device_type", "loyalty_tier", "acquisition_channel")
@@ -52,7 +53,7 @@ class SegmentDetailScreen(Screen):
             yield Static("", id="detail-mix")
             yield Static("Loading customers…", id="detail-page-title", classes="section")
             yield DataTable(id="detail-sample", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield SegkitFooter()
 
     def on_mount(self) -> None:
         self.refresh_all()

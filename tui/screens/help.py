@@ -7,7 +7,8 @@ from importlib import resources
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import ModalScreen
-from textual.widgets import Footer, MarkdownViewer
+from textual.widgets import MarkdownViewer
+from tui.widgets.footer import SegkitFooter
 
 
 def help_text() -> str:
@@ -21,7 +22,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield MarkdownViewer(help_text(), id="help-viewer", show_table_of_contents=False)
-        yield Footer()
+        yield SegkitFooter()
 
     def on_mount(self) -> None:
         self.query_one(MarkdownViewer).document.focus()

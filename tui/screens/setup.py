@@ -11,11 +11,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, Label, Log, ProgressBar, Static
+from textual.widgets import Button, Header, Input, Label, Log, ProgressBar, Static
 
 from toolkit.errors import SegkitError
 from tui.format import escape
 from tui.screens.dialogs import CheckWith
+from tui.widgets.footer import SegkitFooter
 
 # Messages run_demo logs, in order: each one advances the progress bar one step.
 STAGES = ("Generated", "Auditing", "Fitting the EBM", "Fitting baselines", "Compiling",
@@ -62,7 +63,7 @@ class SetupScreen(Screen):
             yield ProgressBar(total=len(STAGES), id="setup-progress", show_eta=False)
             yield Static("", id="setup-status")
             yield Log(id="setup-log", highlight=False)
-        yield Footer()
+        yield SegkitFooter()
 
     def on_mount(self) -> None:
         self.query_one("#setup-progress").display = False
@@ -138,6 +139,24 @@ class SetupScreen(Screen):
     def _finished(self) -> None:
         self.running = False
         self.query_one("#setup-progress", ProgressBar).update(progress=len(STAGES))
-        self.app.notify(f"Demo run created in {self.run_dir}", title="Ready")
+        elapsed = time.perf_counter() - self.started
+        self.query_one("#setup-status", Static).update(f"Done in {elapsed:.0f} s: opening the run…")
+        if self.is_active:  # top of the stack (is_current is also true under a modal)
+            self.app.notify(f"Demo run created in {self.run_dir}", title="Ready")
+            self._open_run()
+        else:
+            # Help (or another screen) is on top: ``dismiss`` pops the *top* screen, which
+            # would close the help and leave this screen behind it for good. Open the run
+            # when the user comes back to this screen instead.
+            self.ready = True
+            self.app.notify(f"Demo run created in {self.run_dir}; it opens when you close this screen",
+                            title="Ready")
+
+    def on_screen_resume(self) -> None:
+        if getattr(self, "ready", False):
+            self._open_run()
+
+    def _open_run(self) -> None:
+        self.ready = False
         self.dismiss()
         self.app.open_run()  # type: ignore[attr-defined]

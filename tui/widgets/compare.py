@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
 from textual.widgets import Label, Static
 
 from toolkit.compare import ComparisonRow
+from tui.format import escape
 
 
 class ComparePane(VerticalScroll):
@@ -16,7 +18,33 @@ class ComparePane(VerticalScroll):
         with Horizontal(classes="compare-head"):
             yield Label("Purchase model (supervised)", classes="compare-side")
             yield Label("Segments (unsupervised)", classes="compare-side")
+        yield Static("", id="compare-edited")
         yield Static("Loading…", id="compare-status")
+
+    def on_mount(self) -> None:
+        self.query_one("#compare-edited", Static).display = False
+
+    def show_saved_rules(self, ruleset, rows, fidelity: float | None) -> None:
+        """The rules were edited and saved in the Rules tab: the segments side's figures for
+        the saved rules, measured now; the rows below come from segments.json (the rules as
+        distilled) and say so."""
+        from toolkit.compare import pct
+
+        rates = [r.purchase_rate for r in rows if r.purchase_rate is not None]
+        customers = sum(r.size for r in rows)
+        parts = [f"{len(ruleset.segments)} rules + default"]
+        if fidelity is not None:
+            parts.append(f"fidelity to the clusters {pct(fidelity)} (on all {customers:,} customers)")
+        else:
+            parts.append("fidelity not measured (no clusters or customers loaded)")
+        if rates:
+            parts.append(f"purchase rate {pct(min(rates))} to {pct(max(rates))} across segments")
+        box = self.query_one("#compare-edited", Static)
+        box.update(Content.from_markup(
+            "[b]Saved rules (edited in the Rules tab)[/]: " + escape("; ".join(parts)) + ".\n"
+            "[dim]The segmentation figures below (stability, held-out fidelity) describe the rules "
+            "as distilled by segkit segment.[/]"))
+        box.display = True
 
     def show_rows(self, rows: list[ComparisonRow]) -> None:
         self.query_one("#compare-status", Static).display = False

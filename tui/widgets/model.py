@@ -15,6 +15,7 @@ from textual_plotext import PlotextPlot
 
 from toolkit.run_view import METRIC_KEYS, bar_checks, model_rows
 from tui.format import count, escape, num, pct, signed
+from tui.widgets.barchart import BarChart
 
 HEADERS = {"roc_auc": "ROC-AUC", "pr_auc": "PR-AUC", "f1": "F1", "precision": "Precision",
            "recall": "Recall", "brier": "Brier"}
@@ -38,24 +39,46 @@ def bin_label(b) -> str:
     return b.label
 
 
-def step_points(bins) -> tuple[list[float], list[float]]:
-    """x, y of a step line through the finite bins of a continuous shape (missing skipped)."""
-    finite = [b for b in bins if b.label != "missing"]
+def step_points(bins, *, log_x: bool = False) -> tuple[list[float], list[float]]:
+    """x, y of a step line through the finite bins of a continuous shape (missing skipped).
+
+    ``log_x``: the open upper end stops at 1.3 times the last edge (the report's axis) and
+    the caller draws x as log10(1 + x).
+    """
+    finite = [b for b in bins if b.label not in ("missing", "other (unseen)")]
     if not finite:
         return [], []
     uppers = [b.upper for b in finite if b.upper is not None]
     lowers = [b.lower for b in finite if b.lower is not None]
     edges = sorted(set(uppers + lowers))
     span = (edges[-1] - edges[0]) if len(edges) > 1 else (abs(edges[0]) if edges else 1.0) or 1.0
+    end = edges[-1] * 1.3 if (log_x and edges and edges[-1] > 0) else (edges[-1] + 0.05 * span if edges else 1.0)
     xs: list[float] = []
     ys: list[float] = []
     for b in finite:
         start = 0.0 if edges and edges[0] >= 0 else (edges[0] - 0.05 * span if edges else 0.0)
         lo = b.lower if b.lower is not None else min(start, edges[0] if edges else 0.0)
-        hi = b.upper if b.upper is not None else (edges[-1] + 0.05 * span if edges else 1.0)
+        hi = b.upper if b.upper is not None else end
         xs += [lo, hi]
         ys += [b.score, b.score]
     return xs, ys
+
+
+def use_log_axis(feature: str, bins) -> bool:
+    """The report's rule: counts, days, money and seconds on a log axis when they reach past 100."""
+    from toolkit import schema
+
+    col = schema.describe(feature)
+    if col is None or col.kind not in ("count", "days", "money", "seconds"):
+        return False
+    edges = [e for b in bins for e in (b.lower, b.upper) if e is not None]
+    return bool(edges) and min(edges) >= 0 and max(edges) > 100
+
+
+def log_ticks(high: float) -> tuple[list[float], list[str]]:
+    """Positions (log10(1 + x)) and labels of 0, 1, 10, 100, ... up to ``high``."""
+    values = [0.0] + [10.0 ** k for k in range(0, int(math.log10(max(high, 1.0))) + 1)]
+    return [math.log10(1 + v) for v in values], [f"{v:,.0f}" for v in values]
 
 
 class ModelPane(VerticalScroll):
@@ -70,12 +93,13 @@ class ModelPane(VerticalScroll):
         super().__init__(**kwargs)
         self.scorecard = None
         self.metrics: dict | None = None
+        self.shape_log_x = False
 
     def compose(self) -> ComposeResult:
         yield Static("Loading the model…", id="model-verdict")
         yield DataTable(id="model-metrics", cursor_type="none", zebra_stripes=True)
         yield Label("What drives the prediction (mean |contribution| per term)", classes="section")
-        yield PlotextPlot(id="model-importances")
+        yield BarChart(id="model-importances")
         with Horizontal(classes="picker"):
             yield Label("Shape of ", classes="picker-label")
             yield Select([], prompt="Choose a feature", id="model-feature", allow_blank=True)
@@ -88,7 +112,7 @@ class ModelPane(VerticalScroll):
         yield Static("", id="model-heat")
         yield Label("Lift by decile of predicted probability (test customers)", classes="section")
         yield DataTable(id="model-deciles", cursor_type="none", zebra_stripes=True)
-        yield PlotextPlot(id="model-lift")
+        yield BarChart(id="model-lift")
 
     # -- metrics (metrics.json) ------------------------------------------------------------
     def set_metrics(self, metrics: dict | None) -> None:
@@ -132,28 +156,19 @@ class ModelPane(VerticalScroll):
                 Text(pct(d.get("purchase_rate")), justify="right"),
                 Text(f"{num(d.get('lift'), 2)}x", justify="right"),
                 Text(pct(d.get("cumulative_gain")), justify="right"))
-        plot = self.query_one("#model-lift", PlotextPlot)
-        plot.plt.clear_figure()
-        if deciles:
-            plot.plt.bar([str(d.get("decile")) for d in deciles], [d.get("lift") or 0 for d in deciles],
-                         width=0.5)
-            plot.plt.hline(1.0)
-            plot.plt.title("Lift per decile (1 = average)")
-            plot.plt.xlabel("decile (1 = highest predicted probability)")
-        plot.refresh()
+        lift = self.query_one("#model-lift", BarChart)
+        lift.set_data("Lift per decile (1.00x = the average purchase rate)",
+                      [f"decile {d.get('decile')}" for d in deciles], [d.get("lift") or 0.0 for d in deciles],
+                      [f"{num(d.get('lift'), 2)}x" for d in deciles])
 
     # -- the scorecard ---------------------------------------------------------------------
     def set_scorecard(self, scorecard) -> None:
         self.scorecard = scorecard
         imp = scorecard.term_importances()
-        plot = self.query_one("#model-importances", PlotextPlot)
-        plot.plt.clear_figure()
         top = list(imp.items())[:15]
-        plot.plt.bar([short(k, 30) for k, _ in top][::-1], [round(v, 4) for _, v in top][::-1],
-                     orientation="horizontal", width=0.4)
-        plot.plt.title(f"Term importance (top {len(top)} of {len(imp)} terms)")
-        plot.styles.height = len(top) + 6  # one row per bar: plotext drops labels that do not fit
-        plot.refresh()
+        self.query_one("#model-importances", BarChart).set_data(
+            f"Term importance (top {len(top)} of {len(imp)} terms)", [k for k, _ in top],
+            [v for _, v in top], [f"{v:.3f}" for _, v in top])
         mains = [n for n in scorecard.feature_names
                  if any(t["features"] == [scorecard.feature_names.index(n)] for t in scorecard.terms)]
         by_importance = [k for k in imp if k in mains] + [m for m in mains if m not in imp]
@@ -188,22 +203,30 @@ class ModelPane(VerticalScroll):
         plt = plot.plt
         plt.clear_figure()
         missing = next((b.score for b in bins if b.label == "missing"), 0.0)
+        log_x = continuous and use_log_axis(feature, bins)
         if continuous:
-            xs, ys = step_points(bins)
-            plt.plot(xs, ys, marker="braille")
+            xs, ys = step_points(bins, log_x=log_x)
+            if log_x:
+                plt.plot([math.log10(1 + x) for x in xs], ys, marker="braille")
+                ticks, labels = log_ticks(max(xs))
+                plt.xticks(ticks, labels)
+                plt.xlabel(f"{feature} (log scale)")
+            else:
+                plt.plot(xs, ys, marker="braille")
+                plt.xlabel(feature)
             plt.hline(0.0)
-            plt.xlabel(feature)
         else:
             cats = [b for b in bins if b.label != "missing"]
             plt.bar([short(b.label, 16) for b in cats], [round(b.score, 4) for b in cats], width=0.5)
         plt.ylabel("log-odds")
         plt.title(f"{feature}: what each value adds to the log-odds of buying")
         plot.refresh()
-        lo = min(bins, key=lambda b: b.score)
-        hi = max(bins, key=lambda b: b.score)
+        self.shape_log_x = log_x
+        from toolkit.report import describe_shape  # the report's words for the same shape
+
         self.query_one("#model-shape-note", Static).update(Content.from_markup(
-            f"[dim]missing value: {signed(missing)} · strongest up: {escape(hi.label)} {signed(hi.score)}"
-            f" · strongest down: {escape(lo.label)} {signed(lo.score)} · above 0 raises the probability[/]"))
+            f"[dim]{escape(describe_shape(bins, feature))} Missing value: {signed(missing)}; "
+            "above 0 raises the probability.[/]"))
 
     def show_interaction(self, term: str) -> None:
         table = self.scorecard.interaction_table(term)

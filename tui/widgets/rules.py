@@ -18,6 +18,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Vertical
+from textual.message import Message
 from textual.content import Content
 from textual.widgets import DataTable, Static, TextArea
 
@@ -44,14 +45,30 @@ def _check_name(value: str) -> None:
 class RulesPane(Vertical):
     """Edit segments.yaml with live feedback."""
 
+    class RulesetSaved(Message):
+        """The editor saved (or reloaded) ``ruleset`` at ``path``: whatever is derived from
+        the saved ruleset (segments, detail, Compare) must be recomputed. ``fidelity`` is the
+        share of the run's customers the saved rules put in their cluster's segment (None
+        when the run has no clusters or the customers are not loaded)."""
+
+        def __init__(self, ruleset, path: Path, fidelity: float | None, edited: bool) -> None:
+            super().__init__()
+            self.ruleset = ruleset
+            self.path = Path(path)
+            self.fidelity = fidelity
+            self.edited = edited  # the rules differ from the version saved before
+
     BINDINGS = [
         Binding("ctrl+s", "save", "Save"),
         Binding("ctrl+z", "undo", "Undo"),
         Binding("ctrl+y", "redo", "Redo", show=False),
         Binding("f2", "rename", "Rename"),
-        Binding("alt+up", "move(-1)", "Move up"),
-        Binding("alt+down", "move(1)", "Move down"),
-        Binding("ctrl+r", "reload", "Reload"),
+        Binding("alt+up", "move(-1)", "Move", key_display="alt+↑↓"),  # one footer entry for both
+        Binding("alt+down", "move(1)", "Move down", show=False),
+        Binding("ctrl+r", "reload", "Reload", show=False),
+        # TextArea itself moves the focus on Escape (tab_behavior="indent"); this binding
+        # shows the way out in the footer, and is hidden when the editor has no focus.
+        Binding("escape", "leave_editor", "Leave editor"),
         Binding("ctrl+g", "goto_error", "Go to error", show=False),
         Binding("f4", "save_as", "Save as", show=False),
     ]
@@ -92,6 +109,15 @@ class RulesPane(Vertical):
             table.add_column(label, key=key)
         if self.app.is_headless:
             self.editor.cursor_blink = False
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "leave_editor":
+            return self.editor.has_focus
+        return True
+
+    def action_leave_editor(self) -> None:
+        """Leave the editor for the coverage table (then 1-5 switch tabs again)."""
+        self.query_one("#rules-coverage", DataTable).focus()
 
     @property
     def editor(self) -> TextArea:
@@ -314,6 +340,22 @@ class RulesPane(Vertical):
         if cursor is not None:
             ta.move_cursor(cursor, center=True)
 
+    def _replace_keeping_view(self, text: str) -> None:
+        """Replace the text (one undoable edit) with the cursor and scroll where they were.
+
+        A reload must not move the cursor: the user's next keystroke would land at line 1.
+        The old position is clamped to the new text.
+        """
+        ta = self.editor
+        row, col = ta.cursor_location
+        scroll = ta.scroll_offset
+        self.replace_all(text)
+        lines = ta.document.line_count
+        row = min(row, lines - 1)
+        col = min(col, len(ta.document.get_line(row)))
+        ta.move_cursor((row, col))
+        ta.scroll_to(scroll.x, scroll.y, animate=False, immediate=True)
+
     def _need_valid(self, what: str) -> bool:
         if self.problem is not None or self.checked_text != self.text:
             if self.problem is None:  # a check is still running: parse now
@@ -356,6 +398,7 @@ class RulesPane(Vertical):
         if not self.session.is_dirty(text) and not self.session.changed_on_disk():
             self.app.notify("No changes to save", title="Rules")
             return
+        text, edited = self._with_measured_provenance(text)
         try:
             ruleset, written = self.session.save(text, columns=self.columns)
         except ConflictError as exc:
@@ -369,10 +412,57 @@ class RulesPane(Vertical):
         except SegkitError as exc:
             self.app.notify(str(exc), severity="error", title="Not saved")
             return
-        self._after_save(ruleset, written, text)
+        self._after_save(ruleset, written, text, edited)
 
-    def _after_save(self, ruleset, written: str, text: str) -> None:
-        if written != text:
+    def _rules_of(self, text: str):
+        from toolkit.ruleset import Ruleset
+
+        try:
+            rs = Ruleset.loads(text)
+        except SegkitError:
+            return None
+        return [(s.id, s.rule) for s in rs.segments], rs.default.id
+
+    def _with_measured_provenance(self, text: str) -> tuple[str, bool]:
+        """``text`` with ``provenance.fidelity`` measured for these rules when they differ from
+        the saved ones (the old figure described other rules), and whether they differ.
+
+        The fidelity is the editor's figure on the run's customers (None when it cannot be
+        measured); ``stability`` was measured by bootstrapping the distilled rules, so it is
+        cleared for edited rules rather than kept as a figure about other rules.
+        """
+        if self.session is None:
+            return text, False
+        edited = self._rules_of(text) != self._rules_of(self.session.saved_text)
+        if not edited:
+            return text, False
+        ruleset, problem = parse_text(text, self.columns, source=self._source())
+        if ruleset is None or problem is not None:
+            return text, True
+        fidelity = None
+        if self.engine is not None:
+            try:
+                fidelity = self.engine.coverage(ruleset).fidelity
+            except SegkitError:
+                fidelity = None
+        prov = ruleset.provenance
+        new_fid = None if fidelity is None else round(float(fidelity), 4)
+        if prov.fidelity == new_fid and prov.stability is None:
+            return text, True
+        prov.fidelity = new_fid
+        prov.stability = None
+        return ruleset.dumps(), True
+
+    def _saved_fidelity(self, ruleset) -> float | None:
+        if self.engine is None:
+            return None
+        try:
+            return self.engine.coverage(ruleset).fidelity
+        except SegkitError:
+            return None
+
+    def _after_save(self, ruleset, written: str, text: str, edited: bool = True) -> None:
+        if written != self.text:  # normalised, or provenance measured for edited rules
             self.replace_all(written, self.editor.cursor_location)
         self._update_file_status()
         if self.engine is not None:
@@ -380,7 +470,7 @@ class RulesPane(Vertical):
         self.request_check()
         self.app.notify(f"Saved {self.session.path.name} ({len(ruleset.segments)} rules + default)",
                         title="Rules")
-        self.app.ruleset_saved(ruleset, self.session.path)  # type: ignore[attr-defined]
+        self.post_message(self.RulesetSaved(ruleset, self.session.path, self._saved_fidelity(ruleset), edited))
 
     def _resolve_conflict(self, answer: str | None) -> None:
         if answer == "reload":
@@ -410,7 +500,7 @@ class RulesPane(Vertical):
             self.replace_all(written, self.editor.cursor_location)
         self._update_file_status()
         self.app.notify(f"Saved as {self.session.path}; the editor now edits that file", title="Rules")
-        self.app.ruleset_saved(ruleset, self.session.path)  # type: ignore[attr-defined]
+        self.post_message(self.RulesetSaved(ruleset, self.session.path, self._saved_fidelity(ruleset), True))
 
     def action_reload(self) -> None:
         self.reload()
@@ -431,13 +521,14 @@ class RulesPane(Vertical):
         except SegkitError as exc:
             self.app.notify(str(exc), severity="error", title="Cannot reload")
             return
-        self.replace_all(text, (0, 0))
+        self._replace_keeping_view(text)
         self._update_file_status()
         ruleset, problem = parse_text(text, self.columns, source=self._source())
         if ruleset is not None:
             if self.engine is not None:
                 self.engine.set_saved(ruleset)
-            self.app.ruleset_saved(ruleset, self.session.path)  # type: ignore[attr-defined]
+            self.post_message(self.RulesetSaved(ruleset, self.session.path, self._saved_fidelity(ruleset),
+                                                True))
         self.request_check()
         self.app.notify(f"Reloaded {self.session.path.name} from disk", title="Rules")
 
@@ -445,11 +536,12 @@ class RulesPane(Vertical):
         """Called on a timer: tell the user when someone else changed the file."""
         if self.session is None or not self.session.changed_on_disk():
             return
-        if self.dirty:
+        if self.dirty:  # never replace unsaved edits behind the user's back
             if not getattr(self, "_warned", False):
                 self._warned = True
-                self.app.notify(f"{self.session.path.name} changed on disk. Saving will ask what to do.",
-                                severity="warning", title="Rules", timeout=8)
+                self.app.notify(f"{self.session.path.name} changed on disk. Ctrl+R loads that version "
+                                "(Ctrl+Z brings your edits back); keep editing and saving asks what to do.",
+                                severity="warning", title="Rules", timeout=12)
         else:
             self._warned = False
             self.reload(confirmed=True)

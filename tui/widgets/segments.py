@@ -8,10 +8,10 @@ from textual.containers import Vertical
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable, Static
-from textual_plotext import PlotextPlot
 
 from toolkit.run_view import SORT_KEYS, SegmentRow, sort_segment_rows
 from tui.format import count, escape, pct
+from tui.widgets.barchart import BarChart
 
 COLUMNS = [  # (sort key, header)
     ("position", "#"),
@@ -24,6 +24,14 @@ COLUMNS = [  # (sort key, header)
 ]
 SORT_LABELS = {"position": "rule order", "name": "name", "size": "customers", "share": "share",
                "purchase_rate": "actual purchase rate", "mean_probability": "predicted probability"}
+# The rule is what a marketer reads: it takes the width left by the other columns and wraps.
+# When it would get fewer than RULE_MIN cells, these columns go first (Share repeats
+# Customers; Predicted is close to Bought), then long segment names wrap at NAME_WRAP.
+DROP_ORDER = ("share", "mean_probability")
+RULE_MIN = 36
+NAME_MAX = 30
+NAME_WRAP = 18
+GUTTER = 2  # the table's vertical scrollbar (scrollbar-gutter: stable)
 
 
 def right(text: str) -> Text:
@@ -41,9 +49,9 @@ class SegmentsPane(Vertical):
 
     BINDINGS = [
         Binding("s", "sort", "Sort"),
-        Binding("r", "reverse", "Reverse"),
+        Binding("r", "reverse", "Reverse", show=False),  # the footer fits 80 columns; see help
         Binding("c", "chart", "Chart"),
-        Binding("e", "edit_rule", "Edit rule"),
+        Binding("e", "edit_rule", "Edit"),
         Binding("a", "audience", "Audience"),
     ]
 
@@ -64,12 +72,64 @@ class SegmentsPane(Vertical):
         yield Static("Loading segments…", id="segments-status", markup=True)
         table = SegmentTable(id="segments-table", cursor_type="row", zebra_stripes=True)
         yield table
-        yield PlotextPlot(id="segments-chart")
+        yield BarChart(id="segments-chart")
 
     def on_mount(self) -> None:
+        self.layout_widths: dict[str, int] = {}
+        self._set_columns(self._widths(self.size.width or 80))
+
+    def on_resize(self, event) -> None:
+        if self._widths(event.size.width) != self.layout_widths:
+            self._render_table()
+
+    # -- responsive columns ----------------------------------------------------------------
+    def _widths(self, width: int) -> dict[str, int]:
+        """Content width per shown column (key -> cells) for a pane ``width`` cells wide.
+
+        Numbers always get their full width; the rule gets the rest (it wraps), after
+        dropping :data:`DROP_ORDER` columns and wrapping long names while it is too narrow.
+        """
+        rows = self.rows
+
+        def need(header: str, texts) -> int:
+            return max([len(header)] + [len(t) for t in texts])
+
+        w = {
+            "position": need("#", ["·" if r.is_default else str(r.position) for r in rows]),
+            "name": min(NAME_MAX, need("Segment", [r.name for r in rows])),
+            "size": need("Customers", [count(r.size) for r in rows]),
+            "share": need("Share", [pct(r.share) for r in rows]),
+            "purchase_rate": need("Bought", [pct(r.purchase_rate) for r in rows]),
+            "mean_probability": need("Predicted", [pct(r.mean_probability) for r in rows]),
+        }
+        pad = 2  # DataTable cell_padding 1 on each side
+        avail = width - GUTTER - 1
+
+        def rule_room() -> int:
+            return avail - sum(v + pad for v in w.values()) - pad
+
+        for key in DROP_ORDER:
+            if rule_room() >= RULE_MIN:
+                break
+            del w[key]
+        if rule_room() < RULE_MIN and w["name"] > NAME_WRAP:
+            w["name"] = NAME_WRAP
+        w["rule"] = max(12, rule_room())
+        return w
+
+    def _set_columns(self, widths: dict[str, int]) -> None:
+        self.layout_widths = widths
         table = self.query_one(DataTable)
+        table.clear(columns=True)
         for key, header in COLUMNS:
-            table.add_column(header, key=key or "rule")
+            key = key or "rule"
+            if key in widths:
+                table.add_column(header, key=key, width=widths[key])
+
+    @property
+    def shown_columns(self) -> list[str]:
+        """Keys of the columns the table shows at the current width."""
+        return [k for k in self.layout_widths]
 
     # -- data ------------------------------------------------------------------------------
     def show_rows(self, rows: list[SegmentRow], note: str = "") -> None:
@@ -98,17 +158,20 @@ class SegmentsPane(Vertical):
         keep = self.highlighted
         table.clear()
         ordered = sort_segment_rows(self.rows, self.sort_key, self.descending)
+        widths = self._widths(self.size.width) if self.size.width else self.layout_widths
+        if widths != self.layout_widths:
+            self._set_columns(widths)
         for r in ordered:
-            table.add_row(
-                "·" if r.is_default else str(r.position),
-                r.name,
-                right(count(r.size)),
-                right(pct(r.share)),
-                right(pct(r.purchase_rate)),
-                right(pct(r.mean_probability)),
-                r.rule,
-                key=r.id,
-            )
+            cells = {
+                "position": "·" if r.is_default else str(r.position),
+                "name": Text(r.name),
+                "size": right(count(r.size)),
+                "share": right(pct(r.share)),
+                "purchase_rate": right(pct(r.purchase_rate)),
+                "mean_probability": right(pct(r.mean_probability)),
+                "rule": Text(r.rule),
+            }
+            table.add_row(*(cells[k] for k in self.layout_widths), key=r.id, height=None)
         if keep is not None:
             for i, r in enumerate(ordered):
                 if r.id == keep:
@@ -121,22 +184,18 @@ class SegmentsPane(Vertical):
             f"{SORT_LABELS[self.sort_key]} {arrow}{note}")
 
     def _render_chart(self) -> None:
-        plot = self.query_one(PlotextPlot)
-        plt = plot.plt
-        plt.clear_figure()
+        chart = self.query_one("#segments-chart", BarChart)
         rows = sort_segment_rows(self.rows, self.sort_key, self.descending)
         if not rows:
-            plot.refresh()
+            chart.clear()
             return
-        labels = [(r.name if len(r.name) <= 22 else r.name[:21] + "…") for r in rows]
+        labels = [r.name for r in rows]
         if self.chart == "size" or all(r.purchase_rate is None for r in rows):
-            values = [r.size for r in rows]
-            plt.title("Customers per segment")
+            chart.set_data("Customers per segment", labels, [r.size for r in rows],
+                           [count(r.size) for r in rows])
         else:
-            values = [round(100 * (r.purchase_rate or 0.0), 1) for r in rows]
-            plt.title("Actual purchase rate per segment (%)")
-        plt.bar(labels[::-1], values[::-1], orientation="horizontal", width=0.4)
-        plot.refresh()
+            chart.set_data("Actual purchase rate per segment", labels,
+                           [r.purchase_rate or 0.0 for r in rows], [pct(r.purchase_rate) for r in rows])
 
     # -- events and actions ----------------------------------------------------------------
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
