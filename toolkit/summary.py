@@ -96,8 +96,6 @@ def segments_table(summary: dict, *, width: int, rules_from: int = 140) -> Table
     below :data:`NARROW` the name is left out (print the rules below the table)."""
     from rich.markup import escape
 
-    from toolkit.segmentation import _rule_lines
-
     stab = summary.get("stability", {})
     title = (f"{summary.get('k')} segments: fidelity {summary.get('fidelity', 0):.3f}, "
              f"cost ratio {summary.get('cost_ratio', 0):.3f}, rules ARI "
@@ -132,3 +130,16 @@ def segments_table(summary: dict, *, width: int, rules_from: int = 140) -> Table
             cells.append(_rule_lines(rule) if rule else "[dim](everyone else)[/]")
         table.add_row(*cells)
     return table
+
+
+def _rule_lines(rule: str) -> str:
+    """The rule with each top-level ``or`` branch on its own line (display only)."""
+    from rich.markup import escape
+
+    from toolkit.rules import format_rule, parse
+    from toolkit.rules.nodes import Or
+
+    node = parse(rule)
+    if isinstance(node, Or):
+        return escape("\nor ".join(format_rule(n) for n in node.operands))
+    return escape(rule)
