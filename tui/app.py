@@ -487,6 +487,8 @@ class SegkitApp(App):
             return False
         if action == "export" and isinstance(self.focused, (Input, TextArea)):
             return False  # "x" types there; the footer must not promise otherwise
+        if action == "export" and isinstance(self.screen, SegmentDetailScreen):
+            return False  # the screen's own "a Audience" is the same export
         return True
 
     def action_export(self) -> None:

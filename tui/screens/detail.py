@@ -26,10 +26,11 @@ class SegmentDetailScreen(Screen):
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
-        Binding("a", "audience", "Export audience"),
+        Binding("a", "audience", "Audience"),
+        Binding("x", "audience", "Audience", show=False),  # the app's Export key, here an audience
         Binding("e", "edit_rule", "Edit rule"),
-        Binding("n", "page(1)", "Next page"),
-        Binding("p", "page(-1)", "Previous page"),
+        Binding("n", "page(1)", "Page", key_display="n/p"),  # one footer entry: fits 80 columns
+        Binding("p", "page(-1)", "Previous page", show=False),
         Binding("enter", "customer", "Explain customer", show=False),
     ]
 

@@ -93,6 +93,7 @@ class SetupScreen(Screen):
         self.query_one("#setup-go", Button).disabled = True
         self.query_one("#setup-progress").display = True
         self.query_one("#setup-log").display = True
+        self.query_one("#setup-text").display = False  # room for the log, even at 80x24
         self.query_one("#setup-status", Static).update(f"Creating a demo run with {rows:,} customers…")
         self.started = time.perf_counter()
         self._create(rows)
@@ -132,6 +133,7 @@ class SetupScreen(Screen):
 
     def _failed(self, message: str) -> None:
         self.running = False
+        self.query_one("#setup-text").display = True
         self.query_one("#setup-go", Button).disabled = False
         self.query_one("#setup-status", Static).update(Content.from_markup(
             f"[$error]The demo run failed: {escape(message)}[/]"))
