@@ -190,7 +190,8 @@ def test_model_tab_metrics_shapes_interactions_deciles(run):
         from toolkit.report import describe_shape
 
         note = str(app.query_one("#model-shape-note", Static).render())
-        assert describe_shape(pane.scorecard.shape("orders_365d"), "orders_365d") in note  # the report's words
+        values = app.view.frame().get_column("orders_365d")
+        assert describe_shape(pane.scorecard.shape("orders_365d"), "orders_365d", values) in note  # the report's words
         assert "Missing value" in note
         pairs = [t["name"] for t in pane.scorecard.terms if len(t["features"]) == 2]
         assert pairs

@@ -199,18 +199,25 @@ def test_saving_edited_rules_recomputes_everything_derived_from_them(run):
     async def steps(app, pilot):
         rules = app.rules
         await type_at_end_of_rule(app, pilot, target, " or orders_365d >= 20")
-        fidelity = rules.coverage.fidelity
-        assert fidelity is not None
+        assert rules.coverage.fidelity is not None
         await pilot.press("ctrl+s")
         await settle(app, pilot)
         saved = Ruleset.load(path)
         assert saved.segment(target).rule.endswith("or orders_365d >= 20")
+        # measured as segments.json measures the distilled rules (held-out customers)
+        figures = app.view.ruleset_figures(saved)
+        assert figures.held_out and figures.fidelity is not None
+        fidelity = figures.fidelity
         assert saved.provenance.fidelity == round(fidelity, 4) != before.provenance.fidelity
         assert saved.provenance.stability is None  # measured for the distilled rules only
         assert rules.text == path.read_text() and not rules.dirty
         # Compare: the saved rules' figures
         box = app.query_one("#compare-edited", Static)
         assert box.display and f"{fidelity:.1%}" in str(box.render())
+        assert "held-out" in str(box.render())
+        # the Compare rows quote the saved rules' fidelity, not segments.json's
+        rows = " ".join(str(w.render()) for w in app.pane("compare").query(".compare-cell"))
+        assert "edited rules" in rows and f"{fidelity:.3f}"[:4] in rows
         # segment detail: sizes and provenance of the saved rules
         app.open_segment(target)
         await settle(app, pilot)
@@ -237,7 +244,8 @@ def test_skewed_shape_uses_a_log_axis_and_describes_the_trend(run):
         await pilot.pause()
         assert f"{feature} (log scale)" in "\n".join(region_lines(app, plot))
         note = str(app.query_one("#model-shape-note", Static).render())
-        assert describe_shape(pane.scorecard.shape(feature), feature) in note
+        values = app.view.frame().get_column(feature)  # the report's words, from the customers
+        assert describe_shape(pane.scorecard.shape(feature), feature, values) in note
         assert "strongest" not in note  # a trend, not one bin
         pane.choose_feature("cart_add_rate")  # a rate (0-1): linear axis
         await pilot.pause()

@@ -315,7 +315,9 @@ class SegkitApp(App):
         self.segment_rows = rows
         segments: SegmentsPane = self.pane("segments")
         segments.show_rows(rows, getattr(segments, "note", ""))
-        self.rules.set_engine(engine, schema)
+        view = self.view
+        self.rules.set_engine(engine, schema, measure=lambda rules: view.ruleset_figures(rules).fidelity)
+        self.pane("model").set_frame(segmented)
         self.full_load_seconds = time.perf_counter() - self._started
         if isinstance(self.screen, SegmentDetailScreen):
             self.screen.refresh_all()
@@ -345,18 +347,24 @@ class SegkitApp(App):
     def _resegment(self, ruleset) -> None:
         view = self.view
         try:
+            figures = comparison = None
             if view.frame_loaded:
                 frame = view.frame()
                 segmented = view.with_segments(ruleset, frame)
                 rows = view.aggregate(frame, ruleset)
+                if getattr(self, "_edited_fidelity", None) is not None:
+                    from toolkit.compare import compare_approaches
+
+                    figures = view.ruleset_figures(ruleset)
+                    comparison = compare_approaches(view.run, rules=figures.as_overrides())
             else:
                 segmented, rows = None, view.segment_rows(ruleset)
         except SegkitError as exc:
             self._from_thread(self.report_error, exc, "Segments")
             return
-        self._from_thread(self._resegmented, segmented, rows)
+        self._from_thread(self._resegmented, segmented, rows, figures, comparison)
 
-    def _resegmented(self, segmented, rows) -> None:
+    def _resegmented(self, segmented, rows, figures=None, comparison=None) -> None:
         if segmented is not None:
             self._segmented = segmented
         self.segment_rows = rows
@@ -365,7 +373,9 @@ class SegkitApp(App):
         self.update_title()
         edited = getattr(self, "_edited_fidelity", None)
         if edited is not None and self.saved_ruleset is not None:
-            self.pane("compare").show_saved_rules(self.saved_ruleset, rows, edited[0])
+            if comparison is not None:
+                self.pane("compare").show_rows(comparison)
+            self.pane("compare").show_saved_rules(self.saved_ruleset, rows, edited[0], figures)
         for screen in self.screen_stack:
             if isinstance(screen, SegmentDetailScreen):
                 screen.refresh_all()

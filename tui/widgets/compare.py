@@ -24,16 +24,20 @@ class ComparePane(VerticalScroll):
     def on_mount(self) -> None:
         self.query_one("#compare-edited", Static).display = False
 
-    def show_saved_rules(self, ruleset, rows, fidelity: float | None) -> None:
+    def show_saved_rules(self, ruleset, rows, fidelity: float | None, figures=None) -> None:
         """The rules were edited and saved in the Rules tab: the segments side's figures for
-        the saved rules, measured now; the rows below come from segments.json (the rules as
-        distilled) and say so."""
+        the saved rules, measured now. With ``figures`` (:class:`RunView.ruleset_figures`) the
+        rows below quote them too; without, they come from segments.json and say so."""
         from toolkit.compare import pct
 
         rates = [r.purchase_rate for r in rows if r.purchase_rate is not None]
         customers = sum(r.size for r in rows)
         parts = [f"{len(ruleset.segments)} rules + default"]
-        if fidelity is not None:
+        if figures is not None and figures.fidelity is not None:
+            where = "held-out" if figures.held_out else "all"
+            parts.append(f"fidelity to the clusters {pct(figures.fidelity)} (on {where} "
+                         f"{figures.rows:,} customers)")
+        elif fidelity is not None:
             parts.append(f"fidelity to the clusters {pct(fidelity)} (on all {customers:,} customers)")
         else:
             parts.append("fidelity not measured (no clusters or customers loaded)")
@@ -42,8 +46,10 @@ class ComparePane(VerticalScroll):
         box = self.query_one("#compare-edited", Static)
         box.update(Content.from_markup(
             "[b]Saved rules (edited in the Rules tab)[/]: " + escape("; ".join(parts)) + ".\n"
-            "[dim]The segmentation figures below (stability, held-out fidelity) describe the rules "
-            "as distilled by segkit segment.[/]"))
+            + ("[dim]Fidelity, coverage and cost ratio below are the saved rules'; stability "
+               "describes the rules as distilled by segkit segment.[/]" if figures is not None else
+               "[dim]The segmentation figures below (stability, held-out fidelity) describe the "
+               "rules as distilled by segkit segment.[/]")))
         box.display = True
 
     def show_rows(self, rows: list[ComparisonRow]) -> None:

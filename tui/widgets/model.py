@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Label, Select, Static
 from textual_plotext import PlotextPlot
 
 from toolkit.run_view import METRIC_KEYS, bar_checks, model_rows
+from toolkit.shape_text import describe_shape, shape_axis
 from tui.format import count, escape, num, pct, signed
 from tui.widgets.barchart import BarChart
 
@@ -64,17 +65,6 @@ def step_points(bins, *, log_x: bool = False) -> tuple[list[float], list[float]]
     return xs, ys
 
 
-def use_log_axis(feature: str, bins) -> bool:
-    """The report's rule: counts, days, money and seconds on a log axis when they reach past 100."""
-    from toolkit import schema
-
-    col = schema.describe(feature)
-    if col is None or col.kind not in ("count", "days", "money", "seconds"):
-        return False
-    edges = [e for b in bins for e in (b.lower, b.upper) if e is not None]
-    return bool(edges) and min(edges) >= 0 and max(edges) > 100
-
-
 def log_ticks(high: float) -> tuple[list[float], list[str]]:
     """Positions (log10(1 + x)) and labels of 0, 1, 10, 100, ... up to ``high``."""
     values = [0.0] + [10.0 ** k for k in range(0, int(math.log10(max(high, 1.0))) + 1)]
@@ -94,6 +84,7 @@ class ModelPane(VerticalScroll):
         self.scorecard = None
         self.metrics: dict | None = None
         self.shape_log_x = False
+        self.frame = None  # the run's customers once loaded: the shape's axis and words use them
 
     def compose(self) -> ComposeResult:
         yield Static("Loading the model…", id="model-verdict")
@@ -203,7 +194,9 @@ class ModelPane(VerticalScroll):
         plt = plot.plt
         plt.clear_figure()
         missing = next((b.score for b in bins if b.label == "missing"), 0.0)
-        log_x = continuous and use_log_axis(feature, bins)
+        values = self._values(feature)
+        log_x = continuous and shape_axis(values, bins) == "log"
+
         if continuous:
             xs, ys = step_points(bins, log_x=log_x)
             if log_x:
@@ -222,11 +215,22 @@ class ModelPane(VerticalScroll):
         plt.title(f"{feature}: what each value adds to the log-odds of buying")
         plot.refresh()
         self.shape_log_x = log_x
-        from toolkit.report import describe_shape  # the report's words for the same shape
-
         self.query_one("#model-shape-note", Static).update(Content.from_markup(
-            f"[dim]{escape(describe_shape(bins, feature))} Missing value: {signed(missing)}; "
+            f"[dim]{escape(describe_shape(bins, feature, values))} Missing value: {signed(missing)}; "
             "above 0 raises the probability.[/]"))
+
+    def set_frame(self, frame) -> None:
+        """The run's customers arrived: redraw the shape with the report's axis and words."""
+        self.frame = frame
+        feature = self.query_one("#model-feature", Select).value
+        if self.scorecard is not None and feature is not Select.BLANK:
+            self.show_shape(str(feature))
+
+    def _values(self, feature: str):
+        """The feature's column when the customers are loaded (None before: bin cuts decide)."""
+        if self.frame is None or feature not in self.frame.columns:
+            return None
+        return self.frame.get_column(feature)
 
     def show_interaction(self, term: str) -> None:
         table = self.scorecard.interaction_table(term)

@@ -165,9 +165,14 @@ class RulesPane(Vertical):
         self._update_file_status()
         self.request_check()
 
-    def set_engine(self, engine: CoverageEngine, columns) -> None:
+    def set_engine(self, engine: CoverageEngine, columns, measure=None) -> None:
+        """``measure(ruleset) -> fidelity``: how saved rules are measured for their provenance
+        (the run's :meth:`RunView.ruleset_figures`, on segmentation's held-out customers, so a
+        saved file quotes the same kind of figure as segments.json); without it, the live
+        figure on every customer."""
         self.engine = engine
         self.columns = columns
+        self.measure = measure
         self.request_check()
 
     # -- live checking ---------------------------------------------------------------------
@@ -439,12 +444,7 @@ class RulesPane(Vertical):
         ruleset, problem = parse_text(text, self.columns, source=self._source())
         if ruleset is None or problem is not None:
             return text, True
-        fidelity = None
-        if self.engine is not None:
-            try:
-                fidelity = self.engine.coverage(ruleset).fidelity
-            except SegkitError:
-                fidelity = None
+        fidelity = self._saved_fidelity(ruleset)
         prov = ruleset.provenance
         new_fid = None if fidelity is None else round(float(fidelity), 4)
         if prov.fidelity == new_fid and prov.stability is None:
@@ -454,10 +454,10 @@ class RulesPane(Vertical):
         return ruleset.dumps(), True
 
     def _saved_fidelity(self, ruleset) -> float | None:
-        if self.engine is None:
-            return None
         try:
-            return self.engine.coverage(ruleset).fidelity
+            if getattr(self, "measure", None) is not None:
+                return self.measure(ruleset)
+            return None if self.engine is None else self.engine.coverage(ruleset).fidelity
         except SegkitError:
             return None
 
