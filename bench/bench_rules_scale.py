@@ -75,7 +75,7 @@ def old_chain(rs, frame):
 def one(form: str, segments: int, rows: int, seed: int, out: str | None) -> None:
     """Measure one (form, segments) in this process and print JSON."""
     from toolkit.generate import generate
-    from toolkit.ruleset_ops import check
+    from toolkit.ruleset.ops import check
 
     frame, _ = generate(rows, seed)
     rs = make_ruleset(frame, segments, seed)

@@ -4,10 +4,10 @@ On a run folder (180K customers from ``segkit demo``):
 
 1. **Coverage per edit.** Edited versions of the run's ruleset (each changes one rule's
    threshold, so every edit needs a new rule evaluation: the expensive case). The TUI path
-   is :func:`toolkit.editing.parse_text` (with the data's columns) plus
+   is :func:`toolkit.ruleset.editing.parse_text` (with the data's columns) plus
    :meth:`CoverageEngine.coverage` (cached masks of unchanged rules). The peer is what an
    editor without the engine would do: ``Ruleset.loads`` + ``Ruleset.apply`` +
-   :func:`toolkit.ruleset_ops.check`. Both give the same coverage (checked on every edit).
+   :func:`toolkit.ruleset.ops.check`. Both give the same coverage (checked on every edit).
 2. **Keystroke to coverage on screen.** The TUI itself, headless: type into a rule and
    record the time from the editor's change event to the coverage table being updated
    (``RulesPane.last_latency``).
@@ -33,8 +33,8 @@ from pathlib import Path
 
 from _common import ROOT, machine, write_section
 
-from toolkit import ruleset_ops
-from toolkit.editing import parse_text
+from toolkit.ruleset import ops as ruleset_ops
+from toolkit.ruleset.editing import parse_text
 from toolkit.ruleset import Ruleset
 from toolkit.run_view import RunView
 

@@ -1,4 +1,4 @@
-"""Live coverage, error positions, structured text edits and safe saving (toolkit.editing)."""
+"""Live coverage, error positions, structured text edits and safe saving (toolkit.ruleset.editing)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from toolkit import ruleset_ops
-from toolkit.editing import (ConflictError, CoverageEngine, EditSession, FileStamp, changed_since,
+from toolkit.ruleset import ops as ruleset_ops
+from toolkit.ruleset.editing import (ConflictError, CoverageEngine, EditSession, FileStamp, changed_since,
                              move_in_text, parse_text, rename_in_text, rule_location, segment_at,
                              segment_spans)
 from toolkit.ruleset import Ruleset, RulesetError

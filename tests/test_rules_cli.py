@@ -1,4 +1,4 @@
-"""`segkit rules ...`: the thin CLI shell over toolkit.ruleset and toolkit.ruleset_ops."""
+"""`segkit rules ...`: the thin CLI shell over toolkit.ruleset and toolkit.ruleset.ops."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ import pytest
 
 from toolkit.errors import DataError, SegkitError
 from toolkit.ruleset import Ruleset, Segment
-from toolkit.ruleset_ops import (
+from toolkit.ruleset.ops import (
     assign, check, diff, export, export_dbt, export_json, export_markdown, export_sql,
 )
 

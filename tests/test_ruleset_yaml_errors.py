@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from toolkit.editing import parse_text
+from toolkit.ruleset.editing import parse_text
 from toolkit.ruleset import Ruleset, YamlSyntaxError
 
 HEAD = "format: segkit-ruleset/1\nname: x\n"

@@ -6,7 +6,7 @@ import pytest
 
 from toolkit.generate import generate
 from toolkit.ruleset import Ruleset
-from toolkit.ruleset_ops import check
+from toolkit.ruleset.ops import check
 
 SHIPPED = sorted((Path(__file__).resolve().parents[1] / "rulesets").glob("*.yaml"))
 

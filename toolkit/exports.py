@@ -3,7 +3,7 @@
 The TUI's export dialog (and any script) calls :func:`check_output_path` while the user
 types, then one ``write_*`` function; each returns an :class:`ExportResult` saying what was
 written where. The content itself comes from the modules that own it:
-:func:`toolkit.ruleset_ops.export` (JSON, Markdown, SQL, dbt), :meth:`Ruleset.dumps` (YAML),
+:func:`toolkit.ruleset.ops.export` (JSON, Markdown, SQL, dbt), :meth:`Ruleset.dumps` (YAML),
 :meth:`Scorecard.to_sql` (the model as SQL), :mod:`toolkit.audience` (customer lists).
 """
 
@@ -88,10 +88,10 @@ def write_ruleset(ruleset, fmt: str, path: str | os.PathLike, *, dialect: str = 
     """The ruleset as YAML, JSON, Markdown (sizes included when ``frame`` is given) or SQL.
 
     SQL uses the column types of ``frame``, else of the ``run`` folder (its ``data`` or
-    scorecard, :func:`toolkit.ruleset_ops.column_types_for_run`), so NaN tests appear only
+    scorecard, :func:`toolkit.ruleset.ops.column_types_for_run`), so NaN tests appear only
     on columns that may hold floats.
     """
-    from toolkit import ruleset_ops
+    from toolkit.ruleset import ops as ruleset_ops
 
     fmt = fmt.lower()
     if fmt not in RULESET_FORMATS:

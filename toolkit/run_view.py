@@ -423,7 +423,7 @@ class RunView:
 
     def aggregate(self, frame: pl.DataFrame, ruleset=None) -> list[SegmentRow]:
         """Segment rows for ``frame`` under ``ruleset`` (or its ``segment`` column)."""
-        from toolkit.ruleset_ops import require_rule_columns
+        from toolkit.ruleset.ops import require_rule_columns
 
         if ruleset is not None:
             require_rule_columns(ruleset, frame)
@@ -540,7 +540,7 @@ class RunView:
         """The full frame with a ``segment`` column from ``ruleset`` (or scores' segment)."""
         frame = self.frame() if frame is None else frame
         if ruleset is not None:
-            from toolkit.ruleset_ops import require_rule_columns
+            from toolkit.ruleset.ops import require_rule_columns
 
             require_rule_columns(ruleset, frame)
             return frame.with_columns(ruleset.apply(frame).get_column(SEGMENT))
@@ -562,9 +562,9 @@ class RunView:
         return out
 
     def coverage_engine(self, ruleset=None, frame: pl.DataFrame | None = None):
-        """A :class:`toolkit.editing.CoverageEngine` over the customers, measured against
+        """A :class:`toolkit.ruleset.editing.CoverageEngine` over the customers, measured against
         ``ruleset`` (the saved one), with the run's clusters, outcome and probabilities."""
-        from toolkit.editing import CoverageEngine
+        from toolkit.ruleset.editing import CoverageEngine
 
         frame = self.frame() if frame is None else frame
         return CoverageEngine(
@@ -606,7 +606,7 @@ class RunView:
             rows = np.sort(perm[:int(round(n * float(settings["held_out"])))])
             held_out = True
         part = frame[rows]
-        from toolkit.ruleset_ops import require_rule_columns
+        from toolkit.ruleset.ops import require_rule_columns
 
         require_rule_columns(ruleset, part)
         seg = ruleset.apply(part).get_column(SEGMENT).to_numpy()

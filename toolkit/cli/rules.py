@@ -50,7 +50,7 @@ def check_cmd(
     id_column: str = _ID,
 ) -> None:
     """Coverage of each segment, overlaps, empty and unreachable segments (exit 1 if any)."""
-    from toolkit.ruleset_ops import check, require_id_column
+    from toolkit.ruleset.ops import check, require_id_column
 
     rs = _load_ruleset(ruleset)
     if data is None:
@@ -119,7 +119,7 @@ def apply_cmd(
     names: bool = typer.Option(False, "--names", help="Also write segment_name."),
 ) -> None:
     """Assign every customer a segment; writes id and segment in input order."""
-    from toolkit.ruleset_ops import assign
+    from toolkit.ruleset.ops import assign
 
     frame_format(out)  # an unsupported extension fails before the work, not after it
     check_outputs(inputs=[ruleset, data], outputs=[out])
@@ -149,7 +149,7 @@ def export_cmd(
                              "data or scorecard (NaN tests only on float columns)."),
 ) -> None:
     """Export the ruleset as SQL, JSON, Markdown, a customer CSV or a dbt model."""
-    from toolkit.ruleset_ops import column_types_for_run, export, require_id_column
+    from toolkit.ruleset.ops import column_types_for_run, export, require_id_column
 
     check_outputs(inputs=[ruleset, data], outputs=[out])
     rs = _load_ruleset(ruleset)
@@ -173,7 +173,7 @@ def diff_cmd(
     data: Path = typer.Option(None, "--data", help="Customer table: count who moves where."),
 ) -> None:
     """What changed between two rulesets, and (with --data) who moves between segments."""
-    from toolkit.ruleset_ops import diff
+    from toolkit.ruleset.ops import diff
 
     ra, rb = _load_ruleset(a), _load_ruleset(b)
     frame = _load_data(data) if data is not None else None

@@ -3,8 +3,8 @@
 Every keystroke re-checks the text in a worker (at most one check runs; keystrokes during
 a check coalesce into one more): parse errors appear with their line and column, and a
 valid ruleset shows how many customers each segment gets, the change against the saved
-file and the fidelity to the run's clusters (:class:`toolkit.editing.CoverageEngine`).
-Saving goes through :class:`toolkit.editing.EditSession` (atomic, refuses to overwrite a
+file and the fidelity to the run's clusters (:class:`toolkit.ruleset.editing.CoverageEngine`).
+Saving goes through :class:`toolkit.ruleset.editing.EditSession` (atomic, refuses to overwrite a
 file changed on disk); renaming and moving segments are undoable edits of the text.
 """
 
@@ -22,7 +22,7 @@ from textual.message import Message
 from textual.content import Content
 from textual.widgets import DataTable, Static, TextArea
 
-from toolkit.editing import (ConflictError, CoverageEngine, EditSession, LiveCoverage, Problem,
+from toolkit.ruleset.editing import (ConflictError, CoverageEngine, EditSession, LiveCoverage, Problem,
                              move_in_text, parse_text, rename_in_text, rule_location, segment_at)
 from toolkit.errors import SegkitError
 from tui.format import count, escape, pct

@@ -24,7 +24,7 @@ import numpy as np
 import polars as pl
 
 from toolkit.errors import DataError, SegkitError
-from toolkit.ruleset import APPLY_CHUNK, Ruleset, as_frame
+from toolkit.ruleset.model import APPLY_CHUNK, Ruleset, as_frame
 from toolkit.rules import to_english
 from toolkit.rules.columns import suggest
 from toolkit.rules.nodes import (
@@ -94,7 +94,7 @@ class SegmentCoverage:
 
 class CoverageFindings:
     """``problems`` and ``overlapping_pairs`` shared by :class:`CheckReport` and
-    :class:`toolkit.editing.LiveCoverage`: both carry ``segments`` (with ``id`` and
+    :class:`toolkit.ruleset.editing.LiveCoverage`: both carry ``segments`` (with ``id`` and
     ``position``), ``overlap``, ``empty`` and ``unreachable`` with the same meaning."""
 
     segments: list

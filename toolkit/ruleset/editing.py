@@ -1,11 +1,11 @@
 """Editing a ruleset interactively: live coverage, error positions, safe saves, conflicts.
 
 Why a module: an editor (the TUI's Rules screen) re-checks the ruleset on every pause in
-typing. :func:`toolkit.ruleset_ops.check` answers the same questions but evaluates every
+typing. :func:`toolkit.ruleset.ops.check` answers the same questions but evaluates every
 rule and a first-match ``CASE`` from scratch; here :class:`CoverageEngine` keeps each rule's
 match mask (keyed by the parsed rule, so spacing edits are free) and combines masks with
 NumPy, so one edited rule on 180K customers costs one Polars expression plus a few
-milliseconds. Its figures equal :func:`~toolkit.ruleset_ops.check`'s (tested), plus what an
+milliseconds. Its figures equal :func:`~toolkit.ruleset.ops.check`'s (tested), plus what an
 editor needs: the change against the saved version (customers moving in and out) and the
 fidelity to the clusters the rules were distilled from, when the run has
 ``assignments.parquet``.
@@ -37,8 +37,8 @@ import polars as pl
 
 from toolkit.errors import SegkitError
 from toolkit.fileio import atomic_write_text
-from toolkit.ruleset import APPLY_CHUNK, Ruleset, RulesetError
-from toolkit.ruleset_ops import CoverageFindings, OverlapCounter, require_rule_columns
+from toolkit.ruleset.model import APPLY_CHUNK, Ruleset, RulesetError
+from toolkit.ruleset.ops import CoverageFindings, OverlapCounter, require_rule_columns
 
 # --------------------------------------------------------------------------------------------
 # parsing with positions
@@ -292,7 +292,7 @@ class LiveSegment:
 
 @dataclass
 class LiveCoverage(CoverageFindings):
-    """Coverage of an edited ruleset (figures as :func:`toolkit.ruleset_ops.check` gives)."""
+    """Coverage of an edited ruleset (figures as :func:`toolkit.ruleset.ops.check` gives)."""
 
     rows: int
     segments: list[LiveSegment]
