@@ -5,35 +5,9 @@ matches, else the default segment. It is the explainable artefact of segkit: dis
 writes one from a tree, a person can edit it in any text editor (or the TUI), and it runs
 in Polars or as one SQL ``SELECT`` in a warehouse with the same result.
 
-File format (``format: segkit-ruleset/1``)::
-
-    format: segkit-ruleset/1          # required, the version of this format
-    name: rfm_classic                 # required
-    description: Recency/frequency/monetary segments   # optional
-    provenance:                       # optional: where the rules come from
-      source: hand-written            # distilled | hand-written
-      run: null                       # id of the segmentation run that distilled them
-      data_fingerprint: null          # fingerprint of the data they were distilled on
-      fidelity: null                  # share of rows the rules assign like the model (0-1)
-      stability: null                 # agreement across bootstrap refits (0-1)
-      created: '2025-01-31T12:00:00+00:00'
-    segments:                         # required, ordered: the FIRST matching rule wins
-      - id: champions                 # slug: lower-case letters, digits, _ and -
-        name: Champions               # display name
-        description: Recent, frequent, big spenders
-        rule: days_since_last_purchase <= 30 and orders_365d >= 6
-        campaign: VIP early access    # optional
-    default:                          # required: everyone no rule matches
-      id: others
-      name: Others
-      description: Everyone else
-
-Unknown keys are refused (with a suggestion) so a typo such as ``rules:`` is not silently
-ignored. Files are read and written with ruamel.yaml's round-trip mode: comments, key order
-and block-scalar styles a person wrote survive ``load -> modify -> save``; comments written
-above a segment move with it when segments are reordered.
-
-The rule language and its missing-value semantics: :mod:`toolkit.rules`.
+The YAML file format and its loader: :mod:`toolkit.ruleset.yaml_load`; writing that keeps a
+person's comments: :mod:`toolkit.ruleset.yaml_roundtrip`. The rule language and its
+missing-value semantics: :mod:`toolkit.rules`.
 """
 
 from __future__ import annotations
@@ -46,39 +20,31 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Literal, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Literal, Mapping, Sequence
 
 import numpy as np
 import polars as pl
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import CommentMark, YAMLError
-from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
-from ruamel.yaml.tokens import CommentToken
 
 from toolkit.errors import SegkitError
 from toolkit.fileio import atomic_write_text
 from toolkit.rules import (
-    RuleError, column_kinds, format_rule, parse, to_polars, to_sql, validate,
+    RuleError, column_kinds, parse, to_polars, to_sql, validate,
 )
 from toolkit.rules.columns import ColumnsSpec, may_be_nan
 from toolkit.rules.compile_sql import get_dialect, quote_identifier, quote_table
 from toolkit.rules.nodes import Node, columns as rule_columns
+from toolkit.ruleset.errors import RulesetError, YamlSyntaxError
+
+if TYPE_CHECKING:
+    from ruamel.yaml.comments import CommentedMap
 
 FORMAT = "segkit-ruleset/1"
 Source = Literal["distilled", "hand-written"]
 SOURCES: tuple[str, ...] = ("distilled", "hand-written")
 _SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}\Z")
-_TOP_KEYS = ("format", "name", "description", "provenance", "segments", "default")
-_SEGMENT_KEYS = ("id", "name", "description", "rule", "campaign")
-_DEFAULT_KEYS = ("id", "name", "description", "campaign")
 _PROVENANCE_KEYS = ("source", "run", "data_fingerprint", "fidelity", "stability", "created")
 APPLY_CHUNK = 64
 """Rules evaluated together when a ruleset is applied (see :meth:`Ruleset._chunk_exprs`)."""
-
-
-class RulesetError(SegkitError):
-    """A ruleset file or object that cannot be used (bad YAML, missing key, duplicate id...)."""
 
 
 def check_slug(value: object, what: str = "segment id") -> str:
@@ -499,17 +465,21 @@ class Ruleset:
     @classmethod
     def loads(cls, text: str, source: str = "<string>") -> "Ruleset":
         """Parse ruleset YAML text (see the module docstring for the format)."""
-        return _Loader(text, source).load()
+        from toolkit.ruleset.yaml_load import load_text
+
+        return load_text(text, source)
 
     def dumps(self) -> str:
         """The ruleset as YAML; a loaded file keeps its comments, key order and styles."""
+        from toolkit.ruleset.yaml_roundtrip import new_document, round_trip_yaml, sync_document
+
         self._check_ids()
         if self._doc is None:
-            self._doc = _new_document(self)
+            self._doc = new_document(self)
         else:
-            _sync_document(self._doc, self)
+            sync_document(self._doc, self)
         buf = io.StringIO()
-        _yaml().dump(self._doc, buf)
+        round_trip_yaml().dump(self._doc, buf)
         return buf.getvalue()
 
     def save(self, path: str | Path) -> Path:
@@ -524,474 +494,6 @@ class Ruleset:
 def _comment_text(text: str) -> str:
     """Text safe inside a ``--`` SQL comment: one line, no control characters."""
     return "".join(ch if ch.isprintable() else " " for ch in text).strip()
-
-
-# ---------------------------------------------------------------------------------------
-# Loading
-# ---------------------------------------------------------------------------------------
-def _yaml() -> YAML:
-    y = YAML(typ="rt")
-    y.preserve_quotes = True
-    y.width = 4096  # never fold a long rule over several lines
-    y.indent(mapping=2, sequence=4, offset=2)
-    return y
-
-
-class _Loader:
-    def __init__(self, text: str, source: str):
-        self.text = text
-        self.source = source
-
-    def fail(self, message: str, node: Any = None, key: str | None = None) -> RulesetError:
-        line = _line_of(node, key)
-        where = f"{self.source}, line {line}" if line else self.source
-        return RulesetError(f"{where}: {message}")
-
-    def load(self) -> Ruleset:
-        if not isinstance(self.text, str):
-            raise RulesetError(f"{self.source}: a ruleset must be text")
-        try:
-            doc = _yaml().load(self.text)
-        except YAMLError as exc:
-            raise _yaml_error(self.source, exc) from None
-        except Exception as exc:  # ruamel raises a few non-YAMLError types on odd input
-            raise RulesetError(f"{self.source}: not valid YAML ({type(exc).__name__}: {exc})") from None
-        if doc is None:
-            raise RulesetError(f"{self.source}: the file is empty; a ruleset needs at least "
-                               f"'format: {FORMAT}', 'name', 'segments' and 'default'")
-        if not isinstance(doc, CommentedMap):
-            raise RulesetError(f"{self.source}: a ruleset is a YAML mapping (key: value lines), "
-                               f"not {_kind(doc)}")
-        self.keys(doc, _TOP_KEYS, "the ruleset")
-        fmt = doc.get("format")
-        if fmt is None:
-            raise self.fail(f"missing 'format: {FORMAT}' (the version of the ruleset format)")
-        if fmt != FORMAT:
-            raise self.fail(f"unsupported format {fmt!r}; this segkit reads '{FORMAT}'", doc, "format")
-        for key in ("name", "segments", "default"):
-            if key not in doc or doc[key] is None:
-                raise self.fail(f"missing required key '{key}'")
-        name = self.text_value(doc, "name", "the ruleset")
-        description = self.text_value(doc, "description", "the ruleset", required=False) or ""
-        provenance = self.provenance(doc)
-        segs = doc["segments"]
-        if not isinstance(segs, CommentedSeq):
-            raise self.fail("'segments' must be a list of segments (lines starting with '- id: ...')",
-                            doc, "segments")
-        segments = [self.segment(item, i) for i, item in enumerate(segs)]
-        default = self.default(doc)
-        seen: dict[str, Any] = {}
-        for item, seg in zip(list(segs) + [doc["default"]], segments + [default]):
-            if seg.id in seen:
-                raise self.fail(f"duplicate segment id '{seg.id}' (first used on line "
-                                f"{_line_of(seen[seg.id], 'id')})", item, "id")
-            seen[seg.id] = item
-        rs = Ruleset(name, segments, default, description, provenance)
-        rs._doc = doc
-        rs.source = self.source
-        return rs
-
-    def keys(self, node: CommentedMap, allowed: tuple[str, ...], where: str) -> None:
-        for key in node:
-            if key not in allowed:
-                hint = difflib.get_close_matches(str(key), allowed, n=1)
-                extra = f"; did you mean '{hint[0]}'?" if hint else f" (allowed: {', '.join(allowed)})"
-                raise self.fail(f"unknown key '{key}' in {where}{extra}", node, key)
-
-    def text_value(self, node: CommentedMap, key: str, where: str, required: bool = True) -> str | None:
-        v = node.get(key)
-        if v is None:
-            if required:
-                raise self.fail(f"{where} is missing '{key}'", node)
-            return None
-        if isinstance(v, bool) or not isinstance(v, (str, int, float)):
-            raise self.fail(f"'{key}' of {where} must be text, not {_kind(v)}", node, key)
-        return str(v)
-
-    def provenance(self, doc: CommentedMap) -> Provenance:
-        prov = doc.get("provenance")
-        if prov is None:
-            return Provenance()
-        if not isinstance(prov, CommentedMap):
-            raise self.fail("'provenance' must be a mapping (source: ..., run: ...)", doc, "provenance")
-        known = {k: prov.get(k) for k in _PROVENANCE_KEYS if k in prov}
-        extra = {str(k): v for k, v in prov.items() if k not in _PROVENANCE_KEYS}
-        if "created" in known and known["created"] is not None:
-            known["created"] = _text_of(known["created"])
-        for key in ("run", "data_fingerprint"):
-            if known.get(key) is not None:
-                known[key] = str(known[key])
-        try:
-            return Provenance(**{k: v for k, v in known.items() if not (k == "source" and v is None)},
-                              extra=extra)
-        except RulesetError as exc:
-            raise self.fail(str(exc), prov) from None
-        except TypeError as exc:
-            raise self.fail(f"bad provenance: {exc}", prov) from None
-
-    def segment(self, item: Any, i: int) -> Segment:
-        where = f"segment #{i + 1}"
-        if not isinstance(item, CommentedMap):
-            raise self.fail(f"{where} must be a mapping with id, name and rule, not {_kind(item)}",
-                            item if hasattr(item, "lc") else None)
-        if isinstance(item.get("id"), str):
-            where = f"segment '{item['id']}'"
-        self.keys(item, _SEGMENT_KEYS, where)
-        for key in ("id", "name", "rule"):
-            if key not in item or item[key] is None:
-                raise self.fail(f"{where} is missing '{key}'", item)
-        seg_id = item["id"]
-        try:
-            check_slug(seg_id)
-        except RulesetError as exc:
-            raise self.fail(str(exc), item, "id") from None
-        rule = item["rule"]
-        if isinstance(rule, bool):
-            rule = "true" if rule else "false"
-        if not isinstance(rule, str):
-            raise self.fail(f"{where}: 'rule' must be text, not {_kind(rule)}", item, "rule")
-        name = self.text_value(item, "name", where)
-        description = self.text_value(item, "description", where, required=False) or ""
-        campaign = self.text_value(item, "campaign", where, required=False)
-        try:
-            parse(str(rule))
-        except RuleError as exc:
-            line = _line_of(item, "rule")
-            raise exc.in_context(f"{self.source}, segment '{seg_id}' (rule on line {line})") from None
-        try:
-            return Segment(seg_id, name or "", description, str(rule), campaign)
-        except RulesetError as exc:
-            raise self.fail(str(exc), item) from None
-
-    def default(self, doc: CommentedMap) -> DefaultSegment:
-        item = doc["default"]
-        if not isinstance(item, CommentedMap):
-            raise self.fail("'default' must be a mapping with id and name", doc, "default")
-        self.keys(item, _DEFAULT_KEYS, "the default segment")
-        for key in ("id", "name"):
-            if key not in item or item[key] is None:
-                raise self.fail(f"the default segment is missing '{key}'", item)
-        try:
-            check_slug(item["id"], "default segment id")
-            return DefaultSegment(item["id"], self.text_value(item, "name", "the default segment") or "",
-                                  self.text_value(item, "description", "the default segment", False) or "",
-                                  self.text_value(item, "campaign", "the default segment", False))
-        except RulesetError as exc:
-            raise self.fail(str(exc), item, "id") from None
-
-
-def _text_of(v: Any) -> str:
-    """A YAML timestamp (or anything else) as text; timestamps in ISO-8601 with a 'T'."""
-    return v.isoformat() if hasattr(v, "isoformat") else str(v)
-
-
-def _kind(v: Any) -> str:
-    if isinstance(v, (CommentedMap, dict)):
-        return "a mapping"
-    if isinstance(v, (CommentedSeq, list)):
-        return "a list"
-    if isinstance(v, bool):
-        return "true/false"
-    if isinstance(v, (int, float)):
-        return "a number"
-    return type(v).__name__
-
-
-def _line_of(node: Any, key: str | None = None) -> int | None:
-    """1-based line of ``node`` (or of its ``key``) in the YAML text, when known."""
-    try:
-        if key is not None and key in node:
-            return node.lc.key(key)[0] + 1
-        return node.lc.line + 1
-    except Exception:
-        return None
-
-
-def _yaml_error_words(exc: YAMLError) -> tuple[str, Any]:
-    """(plain words, mark) for a YAML syntax error: what to fix, and the place to fix it.
-
-    ruamel's messages name parser states ("while scanning a simple key ... could not find
-    expected ':'"); a person editing a file needs the line where the mistake is and what to
-    type. The mark is the opening of an unclosed quote or bracket, the line a key without
-    ':' starts on, or else where the parser stopped.
-    """
-    problem = str(getattr(exc, "problem", None) or str(exc).splitlines()[0] or "")
-    context = str(getattr(exc, "context", None) or "")
-    here = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    start = getattr(exc, "context_mark", None) or here
-    if "duplicate key" in problem:
-        key = re.search(r'duplicate key "?(.*?)"? with value', problem)
-        name = f"'{key.group(1)}'" if key else "a key"
-        return f"{name} appears a second time in the same block; keep one", here
-    if "could not find expected ':'" in problem:
-        return "a key is missing its ':' (write `name: value`)", start
-    if "quoted scalar" in context:
-        return ("a quote opened here is never closed (end the text with the same quote "
-                "character, or leave the quotes out)"), start
-    if "'\\t'" in problem or "\t" in problem:
-        return "a tab character; YAML indents with spaces only (replace the tab with spaces)", here
-    if "flow sequence" in context:
-        return "a '[' list opened here is never closed with ']' (or lacks a comma between items)", start
-    if "flow mapping" in context:
-        return "a '{' opened here is never closed with '}' (or lacks a comma between items)", start
-    if "mapping values are not allowed" in problem:
-        return ("a value contains ': ' (put the whole value in quotes) or a key is indented "
-                "under a value"), here
-    if "expected <block end>" in problem:
-        found = problem.rsplit("found", 1)[-1].strip(" '")
-        if found == "-":
-            return ("a list item ('- ...') where a key was expected: indent it under its key "
-                    "(e.g. under 'segments:')"), here
-        if found == "<scalar>":
-            return "text after a quoted value on the same line (put all of it in the quotes)", here
-        return ("the indentation does not match the lines above: indent the keys of one "
-                "block by the same number of spaces"), here
-    if "<stream end>" in problem or "end of stream" in problem:
-        return "the file ends in the middle of a value: close every '[', '{' and quote", here
-    if "undefined alias" in problem:
-        return "'*' starts a YAML alias; put a value that starts with '*' in quotes", here
-    if "anchor" in context:
-        return "'&' starts a YAML anchor; put a value that starts with '&' in quotes", here
-    if "single document" in context:
-        return "a second document ('---'); a ruleset file holds one", here
-    return f"the text cannot be read as YAML here ({problem.rstrip('.')})", here
-
-
-class YamlSyntaxError(RulesetError):
-    """A ruleset file that is not valid YAML; ``line`` and ``col`` (1-based) say where."""
-
-    def __init__(self, message: str, line: int | None = None, col: int | None = None):
-        super().__init__(message)
-        self.line = line
-        self.col = col
-
-
-def _yaml_error(source: str, exc: YAMLError) -> YamlSyntaxError:
-    words, mark = _yaml_error_words(exc)
-    if mark is not None:
-        line, col = mark.line + 1, mark.column + 1
-        return YamlSyntaxError(f"{source}: YAML syntax error at line {line}, col {col}: {words}",
-                               line, col)
-    return YamlSyntaxError(f"{source}: YAML syntax error: {words}")
-
-
-# ---------------------------------------------------------------------------------------
-# Writing: new documents and round-trip updates that keep comments
-# ---------------------------------------------------------------------------------------
-def _scalar(text: str) -> Any:
-    return LiteralScalarString(text) if "\n" in text else text
-
-
-def _segment_map(s: Segment | DefaultSegment) -> CommentedMap:
-    m = CommentedMap()
-    m["id"] = s.id
-    m["name"] = s.name
-    if s.description:
-        m["description"] = _scalar(s.description)
-    if isinstance(s, Segment):
-        m["rule"] = _scalar(s.rule)
-    if s.campaign:
-        m["campaign"] = _scalar(s.campaign)
-    return m
-
-
-def _new_document(rs: Ruleset) -> CommentedMap:
-    doc = CommentedMap()
-    doc["format"] = FORMAT
-    doc["name"] = rs.name
-    if rs.description:
-        doc["description"] = _scalar(rs.description)
-    prov = CommentedMap()
-    for k, v in rs.provenance.as_dict().items():
-        prov[k] = v
-    doc["provenance"] = prov
-    seq = CommentedSeq()
-    for s in rs.segments:
-        seq.append(_segment_map(s))
-    doc["segments"] = seq
-    doc["default"] = _segment_map(rs.default)
-    return doc
-
-
-def _set(m: CommentedMap, key: str, value: Any, after: Sequence[str] = ()) -> None:
-    """Set ``m[key]`` only when it changed, keeping the original scalar style if possible."""
-    if value is None or value == "" and key not in ("rule",):
-        if key in m and key not in ("id", "name"):
-            if m[key] is not None and m[key] != "":
-                del m[key]
-        return
-    old = m.get(key)
-    if old == value and (old is not None):
-        return
-    if isinstance(old, (LiteralScalarString, FoldedScalarString)):
-        new: Any = type(old)(value)
-    else:
-        new = _scalar(value) if isinstance(value, str) else value
-    if key in m:
-        m[key] = new
-        return
-    pos = len(m)
-    for k in reversed(after):  # insert after the last present key that should precede it
-        if k in m:
-            pos = list(m.keys()).index(k) + 1
-            break
-    m.insert(pos, key, new)
-
-
-def _sync_segment(m: CommentedMap, s: Segment | DefaultSegment) -> None:
-    _set(m, "id", s.id)
-    _set(m, "name", s.name, ("id",))
-    _set(m, "description", s.description, ("id", "name"))
-    if isinstance(s, Segment):
-        _set(m, "rule", s.rule, ("id", "name", "description"))
-    _set(m, "campaign", s.campaign, ("id", "name", "description", "rule"))
-
-
-def _sync_document(doc: CommentedMap, rs: Ruleset) -> None:
-    _set(doc, "format", FORMAT)
-    _set(doc, "name", rs.name, ("format",))
-    _set(doc, "description", rs.description, ("format", "name"))
-    prov = doc.get("provenance")
-    pdata = rs.provenance.as_dict()
-    if prov is None and rs.provenance == Provenance():
-        prov = CommentedMap()  # the file had none and there is nothing to say: keep it that way
-    elif not isinstance(prov, CommentedMap):
-        prov = CommentedMap()
-        pos = list(doc.keys()).index("segments") if "segments" in doc else len(doc)
-        doc.insert(pos, "provenance", prov)
-    for k, v in pdata.items():
-        if k in prov:
-            if prov[k] != v and not (prov[k] is not None and v is not None and _text_of(prov[k]) == _text_of(v)):
-                prov[k] = v
-        elif v is not None:
-            prov[k] = v
-    for k in list(prov.keys()):
-        if k not in pdata:
-            del prov[k]
-
-    seq = doc.get("segments")
-    if not isinstance(seq, CommentedSeq):
-        seq = CommentedSeq()
-        doc["segments"] = seq
-    comments = _take_comments(seq)
-    by_id = {m.get("id"): (i, m) for i, m in enumerate(seq) if isinstance(m, CommentedMap)}
-    new_items: list[CommentedMap] = []
-    leading: list[str] = []
-    for s in rs.segments:
-        if s.id in by_id:
-            i, m = by_id[s.id]
-            _sync_segment(m, s)
-            leading.append(comments.leading[i])
-            new_items.append(m)
-        else:
-            new_items.append(_segment_map(s))
-            leading.append("")
-    seq[:] = new_items
-    _put_comments(seq, leading, comments)
-    dm = doc.get("default")
-    if isinstance(dm, CommentedMap):
-        _sync_segment(dm, rs.default)
-    else:
-        doc["default"] = _segment_map(rs.default)
-
-
-@dataclass
-class _SeqComments:
-    leading: list[str]  # comment text above item i (indentation included)
-    trailing: str  # comment text after the last item (belongs to the key that follows)
-    eol: dict[int, tuple[str, Any]]  # id(map) -> (end-of-line comment of its last line, mark)
-
-
-def _last_key(m: CommentedMap) -> Any:
-    return list(m.keys())[-1] if len(m) else None
-
-
-def _is_block(v: Any) -> bool:
-    return isinstance(v, (LiteralScalarString, FoldedScalarString))
-
-
-def _take_comments(seq: CommentedSeq) -> _SeqComments:
-    """Detach the comments between items of ``seq`` so they can follow their items.
-
-    ruamel attaches a comment written above item i+1 to the last key of item i; this splits
-    it back into item i's end-of-line comment and item i+1's leading comment.
-    """
-    n = len(seq)
-    leading = [""] * (n + 1)
-    eol: dict[int, tuple[str, Any]] = {}
-    first = seq.ca.comment[1] if seq.ca.comment and len(seq.ca.comment) > 1 else None
-    if first:
-        leading[0] = "".join(" " * (t.column or 0) + t.value for t in first)
-        first.clear()
-    for i, m in enumerate(seq):
-        if not isinstance(m, CommentedMap) or not len(m):
-            continue
-        last = _last_key(m)
-        if isinstance(m[last], (CommentedMap, CommentedSeq)):
-            continue  # comments nested deeper: left where ruamel put them
-        entry = m.ca.items.get(last)
-        tok = entry[2] if entry and len(entry) > 2 else None
-        if tok is None:
-            continue
-        value = tok.value
-        if _is_block(m[last]):
-            own, rest = "", value
-        else:
-            cut = value.find("\n")
-            own, rest = (value, "") if cut < 0 else (value[:cut + 1], value[cut + 1:])
-        eol[id(m)] = (own, tok.start_mark)
-        leading[i + 1] = rest
-        entry[2] = None
-    return _SeqComments(leading[:n], leading[n], eol)
-
-
-def _put_comments(seq: CommentedSeq, leading: list[str], c: _SeqComments) -> None:
-    """Re-attach comments after reordering: item k's leading comment goes above item k."""
-    if leading and leading[0]:
-        tokens = _first_tokens(leading[0])
-        if seq.ca.comment is None or len(seq.ca.comment) < 2:
-            seq.ca.comment = [None, []]
-        if seq.ca.comment[1] is None:
-            seq.ca.comment[1] = []
-        seq.ca.comment[1].extend(tokens)
-    n = len(seq)
-    for k, m in enumerate(seq):
-        if not isinstance(m, CommentedMap) or not len(m):
-            continue
-        last = _last_key(m)
-        if isinstance(m[last], (CommentedMap, CommentedSeq)):
-            continue
-        own, mark = c.eol.get(id(m), ("", None))
-        if not own and not _is_block(m[last]):
-            own = "\n"
-        after = leading[k + 1] if k + 1 < n else c.trailing
-        value = own + after
-        if _is_block(m[last]) and not after:
-            continue
-        if not _is_block(m[last]) and value in ("", "\n"):
-            continue
-        tok = CommentToken(value, mark if mark is not None else CommentMark(0), None)
-        entry = m.ca.items.setdefault(last, [None, None, None, None])
-        while len(entry) < 4:
-            entry.append(None)
-        entry[2] = tok
-
-
-def _first_tokens(text: str) -> list[CommentToken]:
-    """Comment text -> the per-line tokens ruamel keeps above a sequence's first item."""
-    tokens: list[CommentToken] = []
-    for line in text.splitlines(keepends=True):
-        if not line.strip():
-            if tokens:
-                tokens[-1].value += "\n"
-            else:
-                tokens.append(CommentToken("\n", CommentMark(0), None))
-            continue
-        stripped = line.lstrip(" ")
-        if not stripped.endswith("\n"):
-            stripped += "\n"
-        tokens.append(CommentToken(stripped, CommentMark(len(line) - len(line.lstrip(" "))), None))
-    return tokens
 
 
 __all__ = ["Ruleset", "Segment", "DefaultSegment", "Provenance", "RulesetError", "YamlSyntaxError", "FORMAT",
