@@ -2,6 +2,9 @@
 
 Every error is a :class:`toolkit.errors.SegkitError`, so shells print ``str(error)`` alone:
 ``line 1, col 14: expected a value after '>='`` followed by the rule's line and a caret.
+Positions are fields: ``line``/``col`` inside the rule's text and, once the rule is known
+to come from a ruleset file (:meth:`RuleError.in_file`), ``file_line``/``file_col`` in that
+file and the ``segment`` id, so an editor never reads a position out of the message.
 """
 
 from __future__ import annotations
@@ -22,7 +25,11 @@ def caret_display(text: str, line: int, col: int) -> str:
 
 
 class RuleError(SegkitError):
-    """A rule that cannot be used: the message names the line and column of the problem."""
+    """A rule that cannot be used: the message names the line and column of the problem.
+
+    ``line``/``col`` (1-based) are inside the rule's text; ``file_line``/``file_col`` and
+    ``segment`` are set by :meth:`in_file` when the rule was read from a ruleset file.
+    """
 
     def __init__(self, message: str, text: str = "", line: int = 1, col: int = 1):
         self.message = message
@@ -30,6 +37,9 @@ class RuleError(SegkitError):
         self.line = line
         self.col = col
         self.context = ""
+        self.segment: str | None = None
+        self.file_line: int | None = None
+        self.file_col: int | None = None
         super().__init__(self._render())
 
     def _render(self) -> str:
@@ -46,6 +56,16 @@ class RuleError(SegkitError):
         clone = copy.copy(self)
         clone.context = f"{context}: {self.context}" if self.context else context
         clone.args = (clone._render(),)
+        return clone
+
+    def in_file(self, context: str, segment: str, file_line: int | None,
+                file_col: int | None) -> "RuleError":
+        """:meth:`in_context`, plus where the problem is in the ruleset file (1-based) and
+        the id of the segment whose rule it is."""
+        clone = self.in_context(context)
+        clone.segment = segment
+        clone.file_line = file_line
+        clone.file_col = file_col
         return clone
 
 

@@ -37,8 +37,10 @@ import polars as pl
 
 from toolkit.errors import SegkitError
 from toolkit.fileio import atomic_write_text
-from toolkit.ruleset.model import APPLY_CHUNK, Ruleset, RulesetError
+from toolkit.ruleset.errors import RulesetError
+from toolkit.ruleset.model import APPLY_CHUNK, Ruleset
 from toolkit.ruleset.ops import CoverageFindings, OverlapCounter, require_rule_columns
+from toolkit.ruleset.yaml_load import load_text
 
 # --------------------------------------------------------------------------------------------
 # parsing with positions
@@ -57,79 +59,20 @@ class Problem:
         return self.message
 
 
-_LINE_COL = re.compile(r"line (\d+), col(?:umn)? (\d+)")
-_LINE = re.compile(r"line (\d+)")
+def _problem(exc: SegkitError) -> Problem:
+    """The editor's view of an error from loading: its words and the place fields it carries
+    (never a position read back out of the message)."""
+    from toolkit.rules import RuleError
 
-
-def _raw_doc(text: str):
-    from ruamel.yaml import YAML
-
-    y = YAML(typ="rt")
-    return y.load(text)
-
-
-def _rule_origin(item, text_lines: list[str]) -> tuple[int, int, bool] | None:
-    """(0-based line, 0-based col) where the rule's text starts in the file, and whether
-    it is a block scalar (``|``/``>``, whose lines carry an indentation)."""
-    try:
-        line, col = item.lc.value("rule")
-    except Exception:
-        return None
-    if line >= len(text_lines):
-        return None
-    rest = text_lines[line][col:]
-    if rest[:1] in ("|", ">"):
-        nxt = line + 1
-        while nxt < len(text_lines) and not text_lines[nxt].strip():
-            nxt += 1
-        if nxt >= len(text_lines):
-            return None
-        indent = len(text_lines[nxt]) - len(text_lines[nxt].lstrip(" "))
-        return nxt, indent, True
-    if rest[:1] in ("'", '"'):
-        return line, col + 1, False
-    return line, col, False
-
-
-def _rule_problem(exc, item, seg_id: str, text_lines: list[str]) -> Problem:
-    origin = _rule_origin(item, text_lines)
-    line = col = None
-    if origin is not None:
-        o_line, o_col, block = origin
-        r_line, r_col = getattr(exc, "line", 1) or 1, getattr(exc, "col", 1) or 1
-        if block:
-            line, col = o_line + r_line, o_col + r_col
-        else:
-            line = o_line + r_line
-            col = (o_col + r_col) if r_line == 1 else r_col
-    msg = getattr(exc, "message", str(exc))
-    where = f"line {line}, col {col}: " if line else ""
-    return Problem(f"{where}segment '{seg_id}': {msg}", line, col, seg_id)
-
-
-def _locate_rule_problem(text: str, columns) -> Problem | None:
-    """The first rule error of the raw YAML document, positioned in the file (or None)."""
-    from toolkit.rules import RuleError, parse, validate
-
-    try:
-        doc = _raw_doc(text)
-    except Exception:
-        return None
-    segs = doc.get("segments") if hasattr(doc, "get") else None
-    if not isinstance(segs, list):
-        return None
-    lines = text.splitlines()
-    for i, item in enumerate(segs):
-        if not hasattr(item, "get") or not isinstance(item.get("rule"), str):
-            continue
-        seg_id = str(item.get("id") or f"#{i + 1}")
-        try:
-            node = parse(item["rule"])
-            if columns is not None:
-                validate(node, columns, item["rule"])
-        except RuleError as exc:
-            return _rule_problem(exc, item, seg_id, lines)
-    return None
+    if isinstance(exc, RuleError):
+        if exc.segment is None:
+            return Problem(str(exc))
+        where = f"line {exc.file_line}, col {exc.file_col}: " if exc.file_line else ""
+        return Problem(f"{where}segment '{exc.segment}': {exc.message}", exc.file_line,
+                       exc.file_col, exc.segment)
+    if isinstance(exc, RulesetError):
+        return Problem(str(exc), exc.line, exc.col, exc.segment)
+    return Problem(str(exc))
 
 
 def parse_text(text: str, columns: Mapping[str, object] | Sequence[str] | None = None,
@@ -138,34 +81,12 @@ def parse_text(text: str, columns: Mapping[str, object] | Sequence[str] | None =
 
     With ``columns`` (names, or name -> dtype) each rule is also checked against the data:
     an unknown column or a text compared with a number is a problem at its position. The
-    YAML is parsed once on the happy path; positions are worked out only for errors.
+    YAML is parsed once; the loader's errors carry their place in the file as fields.
     """
-    from toolkit.rules import RuleError, validate
-
-    if columns is not None and not isinstance(columns, Mapping):
-        columns = list(columns)
     try:
-        ruleset = Ruleset.loads(text, source=source)
-    except RuleError as exc:
-        located = _locate_rule_problem(text, None)
-        return None, located or Problem(str(exc))
+        return load_text(text, source, columns), None
     except SegkitError as exc:
-        message = str(exc)
-        if getattr(exc, "line", None):  # YamlSyntaxError: the place to fix, in plain words
-            return None, Problem(message, exc.line, exc.col)  # type: ignore[attr-defined]
-        m = _LINE_COL.search(message)
-        if m:
-            return None, Problem(message, int(m.group(1)), int(m.group(2)))
-        m = _LINE.search(message)
-        return None, Problem(message, int(m.group(1)) if m else None, 1 if m else None)
-    if columns is not None:
-        for seg in ruleset.segments:
-            try:
-                validate(seg.node, columns, seg.rule)
-            except RuleError as exc:
-                located = _locate_rule_problem(text, columns)
-                return None, located or Problem(f"segment '{seg.id}': {exc.message}", segment=seg.id)
-    return ruleset, None
+        return None, _problem(exc)
 
 
 # --------------------------------------------------------------------------------------------

@@ -36,12 +36,13 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Any
+from typing import Any, Mapping
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
-from toolkit.rules import RuleError, parse
+from toolkit.rules import RuleError, parse, validate
+from toolkit.rules.columns import ColumnsSpec
 from toolkit.ruleset.errors import RulesetError, YamlSyntaxError
 from toolkit.ruleset.model import (
     _PROVENANCE_KEYS, FORMAT, DefaultSegment, Provenance, Ruleset, Segment, check_slug,
@@ -53,36 +54,54 @@ _SEGMENT_KEYS = ("id", "name", "description", "rule", "campaign")
 _DEFAULT_KEYS = ("id", "name", "description", "campaign")
 
 
-def load_text(text: str, source: str = "<string>") -> Ruleset:
-    """The ruleset in YAML ``text`` (``source`` names it in errors); see the module docstring."""
-    return _Loader(text, source).load()
+def load_text(text: str, source: str = "<string>", columns: ColumnsSpec | None = None) -> Ruleset:
+    """The ruleset in YAML ``text`` (``source`` names it in errors); see the module docstring.
+
+    With ``columns`` (names, or name -> dtype) every rule is also checked against the data,
+    so an unknown column is an error placed in the file like a syntax error (the editor's
+    case; :meth:`Ruleset.validate` checks a ruleset already loaded). Errors carry their
+    place as fields: :class:`RulesetError` ``line``/``col``/``segment``, and
+    :class:`RuleError` ``file_line``/``file_col``/``segment``.
+    """
+    return _Loader(text, source, columns).load()
 
 
 class _Loader:
-    def __init__(self, text: str, source: str):
+    def __init__(self, text: str, source: str, columns: ColumnsSpec | None = None):
         self.text = text
         self.source = source
+        self.columns = list(columns) if columns is not None and not isinstance(columns, Mapping) \
+            else columns
 
-    def fail(self, message: str, node: Any = None, key: str | None = None) -> RulesetError:
-        line = _line_of(node, key)
-        where = f"{self.source}, line {line}" if line else self.source
-        return RulesetError(f"{where}: {message}")
+    def fail(self, message: str, node: Any = None, key: str | None = None,
+             segment: str | None = None) -> RulesetError:
+        """The error for ``message`` at ``node`` (or its ``key``), placed in the file."""
+        line, col = _place_of(node, key)
+        return RulesetError(message, line, col, segment, self.source)
+
+    def rule_error(self, exc: RuleError, item: CommentedMap, seg_id: str) -> RuleError:
+        """``exc`` (a position inside the rule) with its place in the file and segment."""
+        line = _line_of(item, "rule")
+        file_line, file_col = _rule_place(item, self.text.splitlines(), exc.line, exc.col)
+        return exc.in_file(f"{self.source}, segment '{seg_id}' (rule on line {line})", seg_id,
+                           file_line, file_col)
 
     def load(self) -> Ruleset:
         if not isinstance(self.text, str):
-            raise RulesetError(f"{self.source}: a ruleset must be text")
+            raise RulesetError("a ruleset must be text", source=self.source)
         try:
             doc = round_trip_yaml().load(self.text)
         except YAMLError as exc:
             raise _yaml_error(self.source, exc) from None
         except Exception as exc:  # ruamel raises a few non-YAMLError types on odd input
-            raise RulesetError(f"{self.source}: not valid YAML ({type(exc).__name__}: {exc})") from None
+            raise RulesetError(f"not valid YAML ({type(exc).__name__}: {exc})",
+                               source=self.source) from None
         if doc is None:
-            raise RulesetError(f"{self.source}: the file is empty; a ruleset needs at least "
-                               f"'format: {FORMAT}', 'name', 'segments' and 'default'")
+            raise RulesetError(f"the file is empty; a ruleset needs at least 'format: {FORMAT}', "
+                               "'name', 'segments' and 'default'", source=self.source)
         if not isinstance(doc, CommentedMap):
-            raise RulesetError(f"{self.source}: a ruleset is a YAML mapping (key: value lines), "
-                               f"not {_kind(doc)}")
+            raise RulesetError(f"a ruleset is a YAML mapping (key: value lines), not {_kind(doc)}",
+                               source=self.source)
         self.keys(doc, _TOP_KEYS, "the ruleset")
         fmt = doc.get("format")
         if fmt is None:
@@ -105,28 +124,36 @@ class _Loader:
         for item, seg in zip(list(segs) + [doc["default"]], segments + [default]):
             if seg.id in seen:
                 raise self.fail(f"duplicate segment id '{seg.id}' (first used on line "
-                                f"{_line_of(seen[seg.id], 'id')})", item, "id")
+                                f"{_line_of(seen[seg.id], 'id')})", item, "id", seg.id)
             seen[seg.id] = item
+        if self.columns is not None:
+            for item, seg in zip(segs, segments):
+                try:
+                    validate(seg.node, self.columns, seg.rule)
+                except RuleError as exc:
+                    raise self.rule_error(exc, item, seg.id) from None
         rs = Ruleset(name, segments, default, description, provenance)
         rs._doc = doc
         rs.source = self.source
         return rs
 
-    def keys(self, node: CommentedMap, allowed: tuple[str, ...], where: str) -> None:
+    def keys(self, node: CommentedMap, allowed: tuple[str, ...], where: str,
+             segment: str | None = None) -> None:
         for key in node:
             if key not in allowed:
                 hint = difflib.get_close_matches(str(key), allowed, n=1)
                 extra = f"; did you mean '{hint[0]}'?" if hint else f" (allowed: {', '.join(allowed)})"
-                raise self.fail(f"unknown key '{key}' in {where}{extra}", node, key)
+                raise self.fail(f"unknown key '{key}' in {where}{extra}", node, key, segment)
 
-    def text_value(self, node: CommentedMap, key: str, where: str, required: bool = True) -> str | None:
+    def text_value(self, node: CommentedMap, key: str, where: str, required: bool = True,
+                   segment: str | None = None) -> str | None:
         v = node.get(key)
         if v is None:
             if required:
-                raise self.fail(f"{where} is missing '{key}'", node)
+                raise self.fail(f"{where} is missing '{key}'", node, segment=segment)
             return None
         if isinstance(v, bool) or not isinstance(v, (str, int, float)):
-            raise self.fail(f"'{key}' of {where} must be text, not {_kind(v)}", node, key)
+            raise self.fail(f"'{key}' of {where} must be text, not {_kind(v)}", node, key, segment)
         return str(v)
 
     def provenance(self, doc: CommentedMap) -> Provenance:
@@ -155,51 +182,54 @@ class _Loader:
         if not isinstance(item, CommentedMap):
             raise self.fail(f"{where} must be a mapping with id, name and rule, not {_kind(item)}",
                             item if hasattr(item, "lc") else None)
-        if isinstance(item.get("id"), str):
-            where = f"segment '{item['id']}'"
-        self.keys(item, _SEGMENT_KEYS, where)
+        sid = item.get("id") if isinstance(item.get("id"), str) else None
+        if sid is not None:
+            where = f"segment '{sid}'"
+        self.keys(item, _SEGMENT_KEYS, where, sid)
         for key in ("id", "name", "rule"):
             if key not in item or item[key] is None:
-                raise self.fail(f"{where} is missing '{key}'", item)
+                raise self.fail(f"{where} is missing '{key}'", item, segment=sid)
         seg_id = item["id"]
         try:
             check_slug(seg_id)
         except RulesetError as exc:
-            raise self.fail(str(exc), item, "id") from None
+            raise self.fail(exc.message, item, "id", sid) from None
         rule = item["rule"]
         if isinstance(rule, bool):
             rule = "true" if rule else "false"
         if not isinstance(rule, str):
-            raise self.fail(f"{where}: 'rule' must be text, not {_kind(rule)}", item, "rule")
-        name = self.text_value(item, "name", where)
-        description = self.text_value(item, "description", where, required=False) or ""
-        campaign = self.text_value(item, "campaign", where, required=False)
+            raise self.fail(f"{where}: 'rule' must be text, not {_kind(rule)}", item, "rule", sid)
+        name = self.text_value(item, "name", where, segment=sid)
+        description = self.text_value(item, "description", where, required=False, segment=sid) or ""
+        campaign = self.text_value(item, "campaign", where, required=False, segment=sid)
         try:
             parse(str(rule))
         except RuleError as exc:
-            line = _line_of(item, "rule")
-            raise exc.in_context(f"{self.source}, segment '{seg_id}' (rule on line {line})") from None
+            raise self.rule_error(exc, item, seg_id) from None
         try:
             return Segment(seg_id, name or "", description, str(rule), campaign)
         except RulesetError as exc:
-            raise self.fail(str(exc), item) from None
+            raise self.fail(exc.message, item, segment=sid) from None
 
     def default(self, doc: CommentedMap) -> DefaultSegment:
         item = doc["default"]
         if not isinstance(item, CommentedMap):
             raise self.fail("'default' must be a mapping with id and name", doc, "default")
-        self.keys(item, _DEFAULT_KEYS, "the default segment")
+        sid = item.get("id") if isinstance(item.get("id"), str) else None
+        self.keys(item, _DEFAULT_KEYS, "the default segment", sid)
         for key in ("id", "name"):
             if key not in item or item[key] is None:
-                raise self.fail(f"the default segment is missing '{key}'", item)
+                raise self.fail(f"the default segment is missing '{key}'", item, segment=sid)
+        where = "the default segment"
         try:
             check_slug(item["id"], "default segment id")
-            return DefaultSegment(item["id"], self.text_value(item, "name", "the default segment") or "",
-                                  self.text_value(item, "description", "the default segment", False) or "",
-                                  self.text_value(item, "campaign", "the default segment", False))
+            return DefaultSegment(item["id"], self.text_value(item, "name", where, segment=sid) or "",
+                                  self.text_value(item, "description", where, False, sid) or "",
+                                  self.text_value(item, "campaign", where, False, sid))
         except RulesetError as exc:
-            raise self.fail(str(exc), item, "id") from None
-
+            if exc.line is not None:  # already placed (a value that is not text)
+                raise
+            raise self.fail(exc.message, item, "id", sid) from None
 
 
 def _kind(v: Any) -> str:
@@ -214,14 +244,46 @@ def _kind(v: Any) -> str:
     return type(v).__name__
 
 
-def _line_of(node: Any, key: str | None = None) -> int | None:
-    """1-based line of ``node`` (or of its ``key``) in the YAML text, when known."""
+def _place_of(node: Any, key: str | None = None) -> tuple[int | None, int | None]:
+    """1-based (line, col) of ``node`` (or of its ``key``) in the YAML text, when known."""
     try:
         if key is not None and key in node:
-            return node.lc.key(key)[0] + 1
-        return node.lc.line + 1
-    except Exception:
-        return None
+            line, col = node.lc.key(key)
+        else:
+            line, col = node.lc.line, node.lc.col
+        return line + 1, col + 1
+    except Exception:  # noqa: BLE001 - a node without positions (None, a plain value)
+        return None, None
+
+
+def _line_of(node: Any, key: str | None = None) -> int | None:
+    """1-based line of ``node`` (or of its ``key``) in the YAML text, when known."""
+    return _place_of(node, key)[0]
+
+
+def _rule_place(item: CommentedMap, text_lines: list[str], rule_line: int,
+                rule_col: int) -> tuple[int | None, int | None]:
+    """1-based (line, col) in the file of position (``rule_line``, ``rule_col``) of the rule
+    of segment ``item``: after the ``rule:`` key, inside quotes, or in a ``|``/``>`` block
+    (whose lines carry an indentation). (None, None) when ruamel kept no position."""
+    try:
+        line, col = item.lc.value("rule")
+    except Exception:  # noqa: BLE001 - no position recorded
+        return None, None
+    if line >= len(text_lines):
+        return None, None
+    rest = text_lines[line][col:]
+    if rest[:1] in ("|", ">"):
+        nxt = line + 1
+        while nxt < len(text_lines) and not text_lines[nxt].strip():
+            nxt += 1
+        if nxt >= len(text_lines):
+            return None, None
+        indent = len(text_lines[nxt]) - len(text_lines[nxt].lstrip(" "))
+        return nxt + rule_line, indent + rule_col
+    if rest[:1] in ("'", '"'):
+        col += 1
+    return line + rule_line, (col + rule_col) if rule_line == 1 else rule_col
 
 
 def _yaml_error_words(exc: YAMLError) -> tuple[str, Any]:
@@ -274,15 +336,11 @@ def _yaml_error_words(exc: YAMLError) -> tuple[str, Any]:
     return f"the text cannot be read as YAML here ({problem.rstrip('.')})", here
 
 
-
 def _yaml_error(source: str, exc: YAMLError) -> YamlSyntaxError:
     words, mark = _yaml_error_words(exc)
     if mark is not None:
-        line, col = mark.line + 1, mark.column + 1
-        return YamlSyntaxError(f"{source}: YAML syntax error at line {line}, col {col}: {words}",
-                               line, col)
-    return YamlSyntaxError(f"{source}: YAML syntax error: {words}")
-
+        return YamlSyntaxError(words, mark.line + 1, mark.column + 1, source=source)
+    return YamlSyntaxError(words, source=source)
 
 
 __all__ = ["load_text"]
