@@ -28,7 +28,8 @@ from toolkit.features import Ratio
 from toolkit.model_input import FeatureSpec
 from toolkit.scorecard import Scorecard, compile_ebm
 from toolkit.scorecard_grid import plan_grid
-from toolkit.scorecard_sql import DIALECTS, _array, _num, _num_text, probability_error_bound, score_decimals
+from toolkit.sql.dialects import DIALECTS, get_dialect
+from toolkit.sql.scorecard import _array, _num, _num_text, probability_error_bound, score_decimals
 
 TOL = 1e-9
 PG_DSN = os.environ.get("SEGKIT_TEST_PG")
@@ -298,7 +299,7 @@ def test_sql_text_stays_small_per_score_cell(card, dialect):
     # Regression guard: BigQuery and Snowflake cap a statement at ~1 MB. On this model the
     # query used 48-52 characters per (merged) score cell before scores were written as
     # integers and arrays as one token list / string; now 35-39.
-    cells = sum(t.table.size for t in card._plan())
+    cells = sum(t.table.size for t in card.merged_terms())
     assert len(card.to_sql(dialect)) <= 42 * cells
     assert len(card.to_sql(dialect, precision=None)) > len(card.to_sql(dialect))
 
@@ -334,13 +335,13 @@ def test_number_text_is_exact_in_duckdb(values):
     # cuts must compare exactly: scalar literals and string-cast arrays parse to the same doubles
     con = duckdb.connect()
     try:
-        scalars = ", ".join(_num(v, "duckdb").sql("duckdb") for v in values)
+        scalars = ", ".join(_num(v, get_dialect("duckdb")).sql("duckdb") for v in values)
         got = con.execute(f"SELECT [{scalars}]").fetchall()[0][0]
         assert [float(g) for g in got] == [float(v) + 0.0 for v in values]
-        arr = _array(values, "duckdb", floats=True).sql("duckdb")
+        arr = _array(values, get_dialect("duckdb"), floats=True).sql("duckdb")
         assert con.execute(f"SELECT {arr}").fetchall()[0][0] == [float(v) + 0.0 for v in values]
         for dialect in DIALECTS:
             for v in values:
-                assert float(_num_text(v, dialect)) == v
+                assert float(_num_text(v, get_dialect(dialect))) == v
     finally:
         con.close()

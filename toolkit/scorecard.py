@@ -5,7 +5,7 @@ a pickle runs code. The scorecard holds what an EBM predicts with (bin edges, sc
 intercept) as JSON, reproduces ``ebm.predict_proba(X)[:, 1]`` to 1e-9 with Polars (missing
 values, unseen categories, values beyond the training range, values equal to a cut and
 pairwise interactions included), and compiles to one SQL ``SELECT`` (:meth:`Scorecard.to_sql`,
-see :mod:`toolkit.scorecard_sql`).
+see :mod:`toolkit.sql.scorecard`).
 
 How a row is scored (the same rules as interpret 0.7.8):
 
@@ -112,12 +112,18 @@ SCORE_CHUNK_ROWS = 1 << 16
 
 
 # --------------------------------------------------------------------------------------------
-# merged form of each term, used by the SQL compiler (in memory only; never written)
+# merged form of each term (Scorecard.merged_terms; in memory only, never written)
 
 
 @dataclass(frozen=True)
-class _Axis:
-    """One axis of a compressed score table: how a feature value becomes an index."""
+class MergedAxis:
+    """One axis of a merged score table: how a feature value becomes an index along it.
+
+    Index 0 is *missing* and ``size - 1`` is *unseen* (nominal) or the last bin (continuous).
+    Continuous: ``index = searchsorted(cuts, x, side="right") + 1`` for a present ``x``.
+    Nominal: ``mapping[category]``; a category not in ``mapping`` (unseen, or one that
+    scores exactly like unseen) takes :attr:`unseen`.
+    """
 
     feature: int
     kind: str  # "continuous" | "nominal"
@@ -131,11 +137,12 @@ class _Axis:
 
 
 @dataclass(frozen=True)
-class _Compiled:
-    """A term ready to score: axes plus the score table with identical adjacent bins merged."""
+class MergedTerm:
+    """A term with identical adjacent bins merged: ``table[i0, i1]`` (one index per axis,
+    see :class:`MergedAxis`) is exactly the score the full term gives those values."""
 
     name: str
-    axes: tuple[_Axis, ...]
+    axes: tuple[MergedAxis, ...]
     table: np.ndarray
 
 
@@ -143,19 +150,27 @@ def _take(table: np.ndarray, index: int, axis: int) -> np.ndarray:
     return np.take(table, index, axis=axis)
 
 
+def _run_starts(table: np.ndarray, axis: int, n_cuts: int) -> list[int]:
+    """The bins (1 .. n_cuts + 1 along ``axis``) that start a run of identical score slices:
+    adjacent bins scoring alike merge into one range. The one merge rule, shared by the
+    merged terms (SQL) and the readable shapes."""
+    starts = [1]
+    for j in range(2, n_cuts + 2):
+        if not np.array_equal(_take(table, j, axis), _take(table, j - 1, axis)):
+            starts.append(j)
+    return starts
+
+
 def _compress_axis(table: np.ndarray, axis: int, feature: int, feat: dict,
-                   level: int) -> tuple[np.ndarray, _Axis]:
+                   level: int) -> tuple[np.ndarray, MergedAxis]:
     """Merge bins whose score slices are identical: fewer cuts, same scores, exactly."""
     size = table.shape[axis]
     if feat["type"] == "continuous":
         cuts = np.asarray(feat["bins"][level], dtype=np.float64)
-        keep = [1]
-        for j in range(2, len(cuts) + 2):
-            if not np.array_equal(_take(table, j, axis), _take(table, j - 1, axis)):
-                keep.append(j)
+        keep = _run_starts(table, axis, len(cuts))
         new_cuts = cuts[[j - 2 for j in keep[1:]]] if len(keep) > 1 else cuts[:0]
         index = [0, *keep, size - 1]
-        return np.take(table, index, axis=axis), _Axis(feature, "continuous", new_cuts, None, len(index))
+        return np.take(table, index, axis=axis), MergedAxis(feature, "continuous", new_cuts, None, len(index))
     # nominal: bins with the same slice share an index; bins scoring like "unseen" use it
     unseen_key = _take(table, size - 1, axis).tobytes()
     groups: dict[bytes, int] = {}
@@ -176,16 +191,16 @@ def _compress_axis(table: np.ndarray, axis: int, feature: int, feat: dict,
         new = new_of_old.get(int(b))
         if new is not None:
             mapping[cat] = new
-    return np.take(table, index, axis=axis), _Axis(feature, "nominal", None, mapping, len(index))
+    return np.take(table, index, axis=axis), MergedAxis(feature, "nominal", None, mapping, len(index))
 
 
-def _compile_term(term: dict, features: list[dict]) -> _Compiled:
+def _compile_term(term: dict, features: list[dict]) -> MergedTerm:
     table = np.asarray(term["scores"], dtype=np.float64)
     axes = []
     for axis, (f, level) in enumerate(zip(term["features"], term["bin_levels"])):
         table, ax = _compress_axis(table, axis, f, features[f], level)
         axes.append(ax)
-    return _Compiled(term["name"], tuple(axes), np.ascontiguousarray(table))
+    return MergedTerm(term["name"], tuple(axes), np.ascontiguousarray(table))
 
 
 # --------------------------------------------------------------------------------------------
@@ -223,10 +238,7 @@ def _axis_groups(table: np.ndarray, axis: int, feat: dict, level: int,
     out: list[tuple[ShapeBin, int]] = [(ShapeBin(MISSING_LABEL, None, None, 0.0), 0)]
     if feat["type"] == "continuous":
         cuts = list(feat["bins"][level])
-        starts = [1]
-        for j in range(2, len(cuts) + 2):
-            if not merge or not np.array_equal(_take(table, j, axis), _take(table, j - 1, axis)):
-                starts.append(j)
+        starts = _run_starts(table, axis, len(cuts)) if merge else list(range(1, len(cuts) + 2))
         for n, j in enumerate(starts):
             end = starts[n + 1] if n + 1 < len(starts) else len(cuts) + 2
             lower = cuts[j - 2] if j >= 2 else None
@@ -515,7 +527,7 @@ class Scorecard:
     link: str = "logit"
     source: dict = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
-    _compiled: list[_Compiled] | None = field(default=None, init=False, repr=False, compare=False)
+    _compiled: list[MergedTerm] | None = field(default=None, init=False, repr=False, compare=False)
     _polars: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     # ---- construction and persistence ---------------------------------------------------
@@ -612,8 +624,16 @@ class Scorecard:
             out.extend(n for n in names if n not in out)
         return out
 
-    def _plan(self) -> list[_Compiled]:
-        """Each term with adjacent identical bins merged (what toolkit.scorecard_sql emits)."""
+    def merged_terms(self) -> list[MergedTerm]:
+        """Each term with identical adjacent bins merged, in term order: the form the SQL
+        compiler (:mod:`toolkit.sql.scorecard`) writes out.
+
+        Same scores, exactly: continuous cuts between bins with identical score slices are
+        dropped (the rule :meth:`shape` uses to show merged ranges), nominal categories with
+        identical slices share one index, and categories scoring like an unseen one are left
+        out of the mapping (this removes most of a boosted shape's ~1023 cuts).
+        Computed once per scorecard (treat the arrays as read-only).
+        """
         if self._compiled is None:
             self._compiled = [_compile_term(t, self.features) for t in self.terms]
         return self._compiled
@@ -943,11 +963,12 @@ class Scorecard:
                precision: int | str | None = "auto") -> str:
         """One ``SELECT`` over ``table`` returning the id column and ``purchase_probability``.
 
-        See :mod:`toolkit.scorecard_sql` for the design and the supported dialects.
+        See :mod:`toolkit.sql.scorecard` for the design and :mod:`toolkit.sql.dialects` for
+        the dialects (names, aliases, identifier policy).
         ``precision``: decimal places of the score literals; ``"auto"`` keeps the probability
         within 1e-10 of :meth:`predict_proba`, ``None`` writes exact doubles (larger text).
         """
-        from toolkit.scorecard_sql import to_sql
+        from toolkit.sql.scorecard import to_sql
 
         return to_sql(self, dialect=dialect, table=table, pretty=pretty, precision=precision)
 

@@ -1,4 +1,4 @@
-"""Compile a :class:`toolkit.scorecard.Scorecard` into one SQL ``SELECT``.
+"""Compile a :class:`toolkit.scorecard.Scorecard` into one SQL ``SELECT`` (``Scorecard.to_sql``).
 
 Why this design: the obvious translations are slow. A CASE per bin (flat or as a
 binary-search tree) costs DuckDB per *expression node*, and a 50-term EBM has ~15,000 bins:
@@ -7,7 +7,8 @@ and ASOF joins were slower still (they sort the table once per feature). Here a 
 is a handful of arithmetic operations and array subscripts, whatever the number of bins:
 
 1. **Merge.** Adjacent bins whose scores are identical are merged (exactly; per term and
-   axis), which removes most of a boosted shape's 1023 cuts.
+   axis), which removes most of a boosted shape's 1023 cuts: the scorecard's public
+   :meth:`~toolkit.scorecard.Scorecard.merged_terms` is the input of this compiler.
 2. **Grid.** Each continuous feature is searched once, over the union of the merged cuts of
    all its terms (main effect at bin level 0, pairs at level 1): a uniform grid with ``s`` a
    power of two gives ``cell = floor((least(greatest(x, low), top) - base) * s)`` and
@@ -53,11 +54,14 @@ in a form each engine reads as a double (an exponent, ``15e-1``, where a bare ``
 DECIMAL in DuckDB and Spark or NUMBER in Snowflake; plain in BigQuery, a FLOAT64 literal, and
 PostgreSQL, numeric converted to float8 by correct rounding; anything inside the string of a
 DuckDB / PostgreSQL array cast), so every cut compares exactly. Scores are rounded as above.
-Identifiers are always quoted and string literals escaped by sqlglot for the target dialect
-(array strings are made here of digits, signs, '.', 'e' and 'NaN' only), so a column named
-``a"b; DROP`` or a category ``O'Brien`` cannot break out of the query. NULL and NaN in numeric
-columns are *missing* (NaN test: ``ISNAN`` in DuckDB and Spark, ``IS_NAN`` in BigQuery,
-``x = 'NaN'`` in PostgreSQL and Snowflake, where NaN equals itself). Nominal values are
+Identifiers (columns, table, output and internal column aliases) and string literals are
+written by the dialect table, :mod:`toolkit.sql.dialects`, exactly as the ruleset export
+writes them: quoted (except plain lower-case names in Snowflake, which must resolve to the
+upper-cased columns of an ordinary table) and escaped, so a column named ``a"b; DROP`` or a
+category ``O'Brien`` cannot break out of the query (array strings are made here of digits,
+signs, '.', 'e' and 'NaN' only). NULL and NaN in numeric columns are *missing* (NaN test:
+``ISNAN`` in DuckDB and Spark, ``IS_NAN`` in BigQuery, ``x = 'NaN'`` in PostgreSQL and
+Snowflake, where NaN equals itself; :attr:`Dialect.nan_function`). Nominal values are
 compared as text after ``CAST(x AS <text>)``; booleans become ``'true'`` / ``'false'`` and
 integers digits in all five dialects, as in Polars.
 
@@ -72,8 +76,9 @@ innermost SELECT and as the output id alias)::
     FROM (grid: r1 = START[cell(x)]; nominal: CASE x IN (...))
     FROM (features: ratios)  FROM (NaN -> NULL)  FROM (CAST inputs)  FROM <table>
 
-Dialects: duckdb, postgres, bigquery, snowflake, spark. Array subscripts are emitted per
-dialect: ``(CAST('[..]' AS T[]))[i]`` (DuckDB, PostgreSQL), ``[..][ORDINAL(i)]`` (BigQuery),
+Dialects: duckdb, postgres, bigquery, snowflake, spark, and their aliases
+(:func:`toolkit.sql.dialects.get_dialect`). Array subscripts are emitted per dialect
+(:attr:`Dialect.subscript`): ``(CAST('[..]' AS T[]))[i]`` (DuckDB, PostgreSQL), ``[..][ORDINAL(i)]`` (BigQuery),
 ``GET([..], i - 1)`` (Snowflake, 0-based), ``ELEMENT_AT(ARRAY(..), i)`` (Spark). See
 tests/test_scorecard_sql.py for which were executed (DuckDB always; PostgreSQL when a
 server is available) and which are only parsed by sqlglot. Known limits: PostgreSQL cannot
@@ -87,6 +92,7 @@ from __future__ import annotations
 
 import math
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from typing import TYPE_CHECKING
 
 import numpy as np
 import sqlglot
@@ -94,19 +100,16 @@ from sqlglot import exp
 
 from toolkit.errors import SegkitError
 from toolkit.scorecard_grid import GridPlan, plan_grid
+from toolkit.sql.dialects import Dialect, get_dialect, table_parts
 
-DIALECTS = ("duckdb", "postgres", "bigquery", "snowflake", "spark")
+if TYPE_CHECKING:
+    from toolkit.scorecard import Scorecard
+
 ID_ALIAS = "__id"
 PROBABILITY_COLUMN = "purchase_probability"
 # exp() overflows a double beyond ~709 and PostgreSQL raises instead of returning inf/0:
 # the logit is clamped when the model can reach such values (changes p by < 1e-300).
 LOGIT_CLAMP = 700.0
-# Dialects where "0.1" is already a double (BigQuery) or converts to one exactly (PostgreSQL
-# numeric -> float8): numbers may be written without the exponent that makes DuckDB, Spark
-# and Snowflake read a double (see _num_text).
-PLAIN_DOUBLES = ("bigquery", "postgres")
-# Dialects whose array literals are written as one string cast to an array type.
-TEXT_ARRAYS = ("duckdb", "postgres")
 # Worst-case |SQL - Polars| in probability that precision="auto" allows for rounding the
 # score literals (the tested contract is 1e-9; see score_decimals).
 AUTO_MAX_ERROR = 1e-10
@@ -116,16 +119,23 @@ AUTO_MAX_ERROR = 1e-10
 # sqlglot helpers
 
 
-def _ident(name: str) -> exp.Identifier:
-    return exp.to_identifier(name, quoted=True)
+def _ident(name: str, d: Dialect) -> exp.Expression:
+    """A name written by the dialect table's identifier policy (:meth:`Dialect.ident`), as a
+    raw token: sqlglot would apply its own quoting rules, which differ from the rule export's."""
+    return exp.Var(this=d.ident(name))
 
 
-def _col(name: str) -> exp.Column:
-    return exp.column(_ident(name))
+def _col(name: str, d: Dialect) -> exp.Column:
+    return exp.Column(this=_ident(name, d))
 
 
-def _num_text(value: float, dialect: str, *, in_text: bool = False) -> str:
-    """The shortest exact text of a double that ``dialect`` reads as a double.
+def _text(value: str, d: Dialect) -> exp.Expression:
+    """A string literal escaped by the dialect table (:meth:`Dialect.string`), as a raw token."""
+    return exp.Var(this=d.string(value))
+
+
+def _num_text(value: float, d: Dialect, *, in_text: bool = False) -> str:
+    """The shortest exact text of a double that dialect ``d`` reads as a double.
 
     Python's shortest round-trip digits ``D`` and exponent ``E`` (``value = D * 10**E``) are
     written as ``De<E>`` or ``D.DDDe<E>``, whichever is shorter (``325e-5``, ``1.5e0``):
@@ -145,7 +155,7 @@ def _num_text(value: float, dialect: str, *, in_text: bool = False) -> str:
     options = [f"{text}e{exponent}"]
     if len(text) > 1:
         options.append(f"{text[0]}.{text[1:]}e{exponent + len(text) - 1}")
-    if "e" not in plain and (in_text or dialect in PLAIN_DOUBLES):
+    if "e" not in plain and (in_text or d.plain_doubles):
         # "0.00325" / "3.0": the "." keeps an SQL literal non-integer; text may drop ".0"
         options.append(plain[:-2] if in_text and plain.endswith(".0") else plain)
     best = min(options, key=len)
@@ -154,9 +164,9 @@ def _num_text(value: float, dialect: str, *, in_text: bool = False) -> str:
     return best
 
 
-def _num(value: float, dialect: str) -> exp.Expression:
+def _num(value: float, d: Dialect) -> exp.Expression:
     """A double literal, exact in every supported engine (see :func:`_num_text`)."""
-    text = _num_text(value, dialect)
+    text = _num_text(value, d)
     literal = exp.Literal.number(text.lstrip("-"))
     return exp.Neg(this=literal) if text.startswith("-") else literal
 
@@ -185,8 +195,8 @@ def _is_null(e: exp.Expression) -> exp.Expression:
     return exp.Is(this=e, expression=exp.Null())
 
 
-def _is_nan(e: exp.Expression, dialect: str) -> exp.Expression:
-    if dialect in ("postgres", "snowflake"):  # NaN = NaN is true there; no isnan()
+def _is_nan(e: exp.Expression, d: Dialect) -> exp.Expression:
+    if d.nan_function is None:  # NaN = NaN is true there; no isnan()
         return exp.EQ(this=e, expression=_nan())
     return exp.IsNan(this=e)
 
@@ -201,7 +211,7 @@ def _least(a: exp.Expression, b: exp.Expression) -> exp.Expression:
     return exp.Anonymous(this="LEAST", expressions=[a, b])
 
 
-def _int_type(dialect: str) -> exp.DataType:
+def _int_type() -> exp.DataType:
     return exp.DataType.build("INT")  # PostgreSQL subscripts must be int4
 
 
@@ -209,7 +219,7 @@ def _nan() -> exp.Expression:
     return exp.cast(exp.Literal.string("NaN"), exp.DataType.build("DOUBLE"))
 
 
-def _array(values, dialect: str, *, floats: bool, bigint: bool = False) -> exp.Expression:
+def _array(values, d: Dialect, *, floats: bool, bigint: bool = False) -> exp.Expression:
     """An array literal: the items are made here (digits, sign, '.', 'e', 'NaN').
 
     DuckDB and PostgreSQL get one string cast to an array type: a single constant to parse
@@ -217,10 +227,10 @@ def _array(values, dialect: str, *, floats: bool, bigint: bool = False) -> exp.E
     faster) and a third shorter. The others get the dialect's array constructor, its items
     written as one raw token list without spaces.
     """
-    if dialect in TEXT_ARRAYS:
-        items = ",".join((_num_text(v, dialect, in_text=True) if math.isfinite(v) else "NaN")
+    if d.array_text:
+        items = ",".join((_num_text(v, d, in_text=True) if math.isfinite(v) else "NaN")
                          if floats else str(int(v)) for v in values)
-        text = "{" + items + "}" if dialect == "postgres" else "[" + items + "]"
+        text = d.array_text[0] + items + d.array_text[1]
         kind = "DOUBLE" if floats else "BIGINT" if bigint else "INT"  # PostgreSQL subscripts are int4
         return exp.cast(exp.Literal.string(text), exp.DataType.build(f"{kind}[]", dialect="duckdb"))
     texts: list[str] = []
@@ -232,41 +242,33 @@ def _array(values, dialect: str, *, floats: bool, bigint: bool = False) -> exp.E
                 texts = []
             parts.append(_nan())
         else:
-            texts.append(_num_text(v, dialect) if floats else str(int(v)))
+            texts.append(_num_text(v, d) if floats else str(int(v)))
     if texts:
         parts.append(exp.Var(this=",".join(texts)))
     arr = exp.Array(expressions=parts)
-    if dialect == "snowflake":
-        return arr
-    if floats and dialect in ("bigquery", "spark"):
+    if floats and d.typed_double_arrays:
         return exp.cast(arr, exp.DataType.build("ARRAY<DOUBLE>"))
     return arr
 
 
-def _element(arr: exp.Expression, index1: exp.Expression, dialect: str, *, floats: bool) -> exp.Expression:
-    """``arr[index1]`` with a 1-based index, in the dialect's own syntax."""
-    if dialect in ("duckdb", "postgres"):
+def _element(arr: exp.Expression, index1: exp.Expression, d: Dialect, *, floats: bool) -> exp.Expression:
+    """``arr[index1]`` with a 1-based index, in the dialect's own syntax (``d.subscript``)."""
+    if d.subscript == "bracket":
         return exp.Bracket(this=_paren(arr), expressions=[index1], offset=1)
-    if dialect == "bigquery":
+    if d.subscript == "ordinal":
         return exp.Bracket(this=arr, expressions=[index1], offset=1)
-    if dialect == "spark":
+    if d.subscript == "element_at":
         return exp.Anonymous(this="ELEMENT_AT", expressions=[arr, index1])
-    # snowflake: 0-based GET on a semi-structured array returns VARIANT
+    if d.subscript != "get0":  # pragma: no cover - a new Dialect record without its subscript here
+        raise SegkitError(f"no array subscript form {d.subscript!r} for {d.name}")
+    # 0-based GET on a semi-structured array returns VARIANT
     got = exp.Anonymous(this="GET", expressions=[arr, exp.Sub(this=_paren(index1), expression=_int(1))])
     return exp.cast(got, exp.DataType.build("DOUBLE" if floats else "INT"))
 
 
-def _table(name: str) -> exp.Table:
-    from toolkit.rules.compile_sql import quote_table
-
-    parts = name.split(".") if isinstance(name, str) else []
-    if not parts or any(not p for p in parts) or len(parts) > 3:
-        raise SegkitError(f"table name {name!r} must be 'table', 'schema.table' or 'catalog.schema.table'")
-    try:  # the rules export's check (NUL, empty parts): both exports accept the same names
-        quote_table(name)
-    except SegkitError as exc:
-        raise SegkitError(f"table name {name!r}: {exc}") from None
-    ids = [_ident(p) for p in parts]
+def _table(name: str, d: Dialect) -> exp.Table:
+    """The table, checked and quoted as the rule export does (:meth:`Dialect.table`)."""
+    ids = [_ident(p, d) for p in table_parts(name)]
     kwargs: dict = {"this": ids[-1]}
     if len(ids) >= 2:
         kwargs["db"] = ids[-2]
@@ -275,8 +277,11 @@ def _table(name: str) -> exp.Table:
     return exp.Table(**kwargs)
 
 
-def _level(columns: list[tuple[str, exp.Expression]], source: exp.Expression, alias: str) -> exp.Select:
-    select = exp.Select(expressions=[e.as_(name, quoted=True) for name, e in columns])
+def _level(columns: list[tuple[str, exp.Expression]], source: exp.Expression, alias: str,
+           d: Dialect) -> exp.Select:
+    """``SELECT e AS name, ... FROM (source) AS alias``; the subquery alias is a fixed plain word
+    (never referenced), written bare in every dialect."""
+    select = exp.Select(expressions=[exp.Alias(this=e, alias=_ident(name, d)) for name, e in columns])
     return select.from_(source.subquery(alias, copy=False) if isinstance(source, exp.Select) else source,
                         copy=False)
 
@@ -285,7 +290,7 @@ def _level(columns: list[tuple[str, exp.Expression]], source: exp.Expression, al
 # the query
 
 
-def score_decimals(card, precision: int | str | None = "auto") -> int | None:
+def score_decimals(card: Scorecard, precision: int | str | None = "auto") -> int | None:
     """Decimal places of the score literals (None: exact doubles); see the module docstring.
 
     ``"auto"`` takes the fewest decimals ``d`` whose worst-case probability error
@@ -293,7 +298,7 @@ def score_decimals(card, precision: int | str | None = "auto") -> int | None:
     The integer sum must stay below 2**53 to be exact: "auto" falls back to exact doubles
     beyond that, an explicit precision raises.
     """
-    plan = card._plan()
+    plan = card.merged_terms()
     if precision is None:
         return None
     if precision == "auto":
@@ -313,7 +318,7 @@ def score_decimals(card, precision: int | str | None = "auto") -> int | None:
     return decimals
 
 
-def probability_error_bound(card, precision: int | str | None = "auto") -> float:
+def probability_error_bound(card: Scorecard, precision: int | str | None = "auto") -> float:
     """Worst-case |SQL - Polars| in probability from rounding the score literals.
 
     Each score is off by at most ``10**-d / 2``; a row adds one score per term and the
@@ -321,7 +326,7 @@ def probability_error_bound(card, precision: int | str | None = "auto") -> float
     double rounding, ~1e-16, comes on top in every case.)
     """
     decimals = score_decimals(card, precision)
-    return 0.0 if decimals is None else len(card._plan()) * 10.0 ** -decimals / 8
+    return 0.0 if decimals is None else len(card.merged_terms()) * 10.0 ** -decimals / 8
 
 
 def _quantize(values: np.ndarray, decimals: int) -> list[int]:
@@ -331,20 +336,22 @@ def _quantize(values: np.ndarray, decimals: int) -> list[int]:
         return [int(Decimal(float(v)).scaleb(decimals).to_integral_value(ROUND_HALF_EVEN)) for v in values]
 
 
-def _scores(table: np.ndarray, index1: exp.Expression, dialect: str, decimals: int | None) -> exp.Expression:
+def _scores(table: np.ndarray, index1: exp.Expression, d: Dialect, decimals: int | None) -> exp.Expression:
     if decimals is None:
-        return _element(_array(table, dialect, floats=True), index1, dialect, floats=True)
-    return _element(_array(_quantize(table, decimals), dialect, floats=False, bigint=True), index1, dialect,
-                    floats=False)
+        return _element(_array(table, d, floats=True), index1, d, floats=True)
+    return _element(_array(_quantize(table, decimals), d, floats=False, bigint=True), index1, d, floats=False)
 
 
-def build_query(card, dialect: str = "duckdb", table: str = "customers", *,
+def build_query(card: Scorecard, dialect: str | Dialect = "duckdb", table: str = "customers", *,
                 precision: int | str | None = "auto") -> exp.Select:
     """The scoring query as a sqlglot expression (see the module docstring)."""
-    if dialect not in DIALECTS:
-        raise SegkitError(f"SQL dialect {dialect!r} is not supported; choose one of {', '.join(DIALECTS)}")
+    d = get_dialect(dialect)
+
+    def col(name: str) -> exp.Column:
+        return _col(name, d)
+
     features = card.features
-    derived = {d["name"]: d for d in card.derived}
+    derived = {r["name"]: r for r in card.derived}
 
     numeric: list[str] = []
     nominal: list[str] = []
@@ -361,38 +368,38 @@ def build_query(card, dialect: str = "duckdb", table: str = "customers", *,
     double, text = exp.DataType.build("DOUBLE"), exp.DataType.build("VARCHAR")
 
     # 1. read and cast
-    cols = [(ID_ALIAS, _col(card.id_column))]
-    cols += [(n_alias[n], exp.cast(_col(n), double)) for n in numeric]
-    cols += [(s_alias[n], exp.cast(_col(n), text)) for n in nominal]
-    query = _level(cols, _table(table), "")
+    cols = [(ID_ALIAS, col(card.id_column))]
+    cols += [(n_alias[n], exp.cast(col(n), double)) for n in numeric]
+    cols += [(s_alias[n], exp.cast(col(n), text)) for n in nominal]
+    query = _level(cols, _table(table, d), "", d)
 
     # 2. NaN -> NULL
-    cols = [(ID_ALIAS, _col(ID_ALIAS))]
-    cols += [(a, _case([(_is_nan(_col(a), dialect), exp.Null())], _col(a))) for a in n_alias.values()]
-    cols += [(a, _col(a)) for a in s_alias.values()]
-    query = _level(cols, query, "__segkit_cast")
+    cols = [(ID_ALIAS, col(ID_ALIAS))]
+    cols += [(a, _case([(_is_nan(col(a), d), exp.Null())], col(a))) for a in n_alias.values()]
+    cols += [(a, col(a)) for a in s_alias.values()]
+    query = _level(cols, query, "__segkit_cast", d)
 
     # 3. features (ratios: missing unless the denominator is > 0; inf / inf is missing)
-    cols = [(ID_ALIAS, _col(ID_ALIAS))]
+    cols = [(ID_ALIAS, col(ID_ALIAS))]
     for f, alias in zip(features, f_alias):
         if f["name"] in derived:
-            d = derived[f["name"]]
-            ratio = exp.Div(this=_col(n_alias[d["numerator"]]), expression=_col(n_alias[d["denominator"]]),
-                            typed=False, safe=False)
-            value = _case([(exp.GT(this=_col(n_alias[d["denominator"]]), expression=_num(0.0, dialect)),
-                            _case([(_is_nan(ratio, dialect), exp.Null())], ratio.copy()))], exp.Null())
+            ratio = derived[f["name"]]
+            quotient = exp.Div(this=col(n_alias[ratio["numerator"]]),
+                               expression=col(n_alias[ratio["denominator"]]), typed=False, safe=False)
+            value = _case([(exp.GT(this=col(n_alias[ratio["denominator"]]), expression=_num(0.0, d)),
+                            _case([(_is_nan(quotient, d), exp.Null())], quotient.copy()))], exp.Null())
         elif f["type"] == "continuous":
-            value = _col(n_alias[f["name"]])
+            value = col(n_alias[f["name"]])
         else:
-            value = _col(s_alias[f["name"]])
+            value = col(s_alias[f["name"]])
         cols.append((alias, value))
-    query = _level(cols, query, "__segkit_clean")
+    query = _level(cols, query, "__segkit_clean", d)
 
     # 4. bins. A continuous feature is searched once, over the union U of the cuts of all
     #    its terms' axes (each axis's cuts are merged where scores repeat, so U is small):
     #    r1 = start[cell(x)], refined by the step levels to r + 1 (r = cuts <= x).
     #    Nominal axes get their final 0-based position; p<i> = 1 when feature i is present.
-    plan = card._plan()
+    plan = card.merged_terms()
     union: dict[int, np.ndarray] = {}
     for term in plan:
         for axis in term.axes:
@@ -401,58 +408,58 @@ def build_query(card, dialect: str = "duckdb", table: str = "customers", *,
     grids: dict[int, GridPlan] = {}
     bins: list[tuple[str, exp.Expression]] = []
     for f, cuts in sorted(union.items()):
-        x = _col(f_alias[f])
-        bins.append((f"p{f}", exp.cast(exp.Not(this=_is_null(x.copy())), _int_type(dialect))))
+        x = col(f_alias[f])
+        bins.append((f"p{f}", exp.cast(exp.Not(this=_is_null(x.copy())), _int_type())))
         if len(cuts) == 0:
             bins.append((f"r{f}", _int(1)))
             continue
         grid = grids[f] = plan_grid(cuts)
-        clipped = _least(_greatest(x, _num(grid.low, dialect)), _num(grid.top, dialect))
-        cell = exp.Floor(this=_mul(_paren(exp.Sub(this=clipped, expression=_num(grid.base, dialect))), _num(grid.scale, dialect)))
-        cell = exp.cast(cell, _int_type(dialect))
-        bins.append((f"r{f}", _element(_array(grid.start, dialect, floats=False), cell, dialect, floats=False)))
+        clipped = _least(_greatest(x, _num(grid.low, d)), _num(grid.top, d))
+        cell = exp.Floor(this=_mul(_paren(exp.Sub(this=clipped, expression=_num(grid.base, d))), _num(grid.scale, d)))
+        cell = exp.cast(cell, _int_type())
+        bins.append((f"r{f}", _element(_array(grid.start, d, floats=False), cell, d, floats=False)))
     nominal_axes: dict[tuple[int, int], str] = {}
     for t, term in enumerate(plan):
         for k, axis in enumerate(term.axes):
             if axis.kind != "nominal":
                 continue
-            x = _col(f_alias[axis.feature])
+            x = col(f_alias[axis.feature])
             groups: dict[int, list[str]] = {}
             for cat, index in axis.mapping.items():
                 groups.setdefault(index, []).append(cat)
             ifs = [(_is_null(x.copy()), _int(0))]
-            ifs += [(exp.In(this=x.copy(), expressions=[exp.Literal.string(c) for c in cats]), _int(index))
+            ifs += [(exp.In(this=x.copy(), expressions=[_text(c, d) for c in cats]), _int(index))
                     for index, cats in sorted(groups.items())]
             name = nominal_axes[(t, k)] = f"c{t}_{k}"
             bins.append((name, _case(ifs, _int(axis.unseen))))
-    cols = [(ID_ALIAS, _col(ID_ALIAS))] + [(a, _col(a)) for a in f_alias] + bins
-    query = _level(cols, query, "__segkit_features")
+    cols = [(ID_ALIAS, col(ID_ALIAS))] + [(a, col(a)) for a in f_alias] + bins
+    query = _level(cols, query, "__segkit_features", d)
 
     # 5. binary-search steps inside grid cells: r1 += step * (CUTS1[r1 + step] <= x)
     carried = [name for name, _ in bins]
     depth = max((g.steps for g in grids.values()), default=0)
     for level in range(depth):
-        cols = [(ID_ALIAS, _col(ID_ALIAS))] + [(a, _col(a)) for a in f_alias]
+        cols = [(ID_ALIAS, col(ID_ALIAS))] + [(a, col(a)) for a in f_alias]
         for name in carried:
             f = int(name[1:]) if name.startswith("r") else None
             if f is not None and f in grids and level < grids[f].steps:
                 grid = grids[f]
                 step = 2 ** (grid.steps - 1 - level)
-                probe = _element(_array(grid.padded_cuts(), dialect, floats=True),
-                                 _add(_col(name), _int(step)), dialect, floats=True)
-                hit = exp.cast(exp.LTE(this=probe, expression=_col(f_alias[f])), _int_type(dialect))
-                cols.append((name, _add(_col(name), _mul(_int(step), hit))))
+                probe = _element(_array(grid.padded_cuts(), d, floats=True),
+                                 _add(col(name), _int(step)), d, floats=True)
+                hit = exp.cast(exp.LTE(this=probe, expression=col(f_alias[f])), _int_type())
+                cols.append((name, _add(col(name), _mul(_int(step), hit))))
             else:
-                cols.append((name, _col(name)))
-        query = _level(cols, query, f"__segkit_step{level}")
+                cols.append((name, col(name)))
+        query = _level(cols, query, f"__segkit_step{level}", d)
 
     # 6. union bin per continuous feature: j = r1 * present (0 = missing, 1.. = bins);
     #    COALESCE because r1 is NULL for a missing x wherever GREATEST or a step saw the NULL
-    cols = [(ID_ALIAS, _col(ID_ALIAS))]
-    cols += [(f"j{f}", exp.Coalesce(this=_mul(_col(f"r{f}"), _col(f"p{f}")), expressions=[_int(0)]))
+    cols = [(ID_ALIAS, col(ID_ALIAS))]
+    cols += [(f"j{f}", exp.Coalesce(this=_mul(col(f"r{f}"), col(f"p{f}")), expressions=[_int(0)]))
              for f in sorted(union)]
-    cols += [(name, _col(name)) for name in nominal_axes.values()]
-    query = _level(cols, query, "__segkit_positions")
+    cols += [(name, col(name)) for name in nominal_axes.values()]
+    query = _level(cols, query, "__segkit_positions", d)
 
     # 7. scores: a term's table is indexed by its axes' positions (row-major); a continuous
     #    axis's position is MAP[j + 1] (union bin -> the axis's merged bin). Main effects fold
@@ -469,20 +476,20 @@ def build_query(card, dialect: str = "duckdb", table: str = "customers", *,
             else:
                 maps.append(None)
         if len(term.axes) == 1 and maps[0] is not None:
-            index1 = _add(_col(f"j{term.axes[0].feature}"), _int(1))
-            terms.append(_scores(term.table[maps[0]], index1, dialect, decimals))
+            index1 = _add(col(f"j{term.axes[0].feature}"), _int(1))
+            terms.append(_scores(term.table[maps[0]], index1, d, decimals))
             continue
         index = None
         for k, (axis, m, stride) in enumerate(zip(term.axes, maps, strides)):
             if m is not None:
-                part = _element(_array(m * int(stride), dialect, floats=False),
-                                _add(_col(f"j{axis.feature}"), _int(1)), dialect, floats=False)
+                part = _element(_array(m * int(stride), d, floats=False),
+                                _add(col(f"j{axis.feature}"), _int(1)), d, floats=False)
             else:
-                part = _col(nominal_axes[(t, k)])
+                part = col(nominal_axes[(t, k)])
                 part = _mul(part, _int(int(stride))) if stride != 1 else part
             index = part if index is None else _add(index, part)
-        terms.append(_scores(term.table.ravel(), _add(index, _int(1)), dialect, decimals))
-    logit = _num(card.intercept, dialect)
+        terms.append(_scores(term.table.ravel(), _add(index, _int(1)), d, decimals))
+    logit = _num(card.intercept, d)
     if decimals is None:
         for t in terms:
             logit = _add(logit, t)
@@ -492,25 +499,27 @@ def build_query(card, dialect: str = "duckdb", table: str = "customers", *,
         for t in terms[1:]:
             total = _add(total, t)
         total = exp.Div(this=exp.cast(total, exp.DataType.build("DOUBLE")),
-                        expression=_num(10.0 ** decimals, dialect), typed=False, safe=False)
+                        expression=_num(10.0 ** decimals, d), typed=False, safe=False)
         logit = _add(logit, total)
     bound = abs(card.intercept) + sum(float(np.abs(t.table).max()) for t in plan)
     if bound > LOGIT_CLAMP:
-        logit = _greatest(_least(logit, _num(LOGIT_CLAMP, dialect)), _num(-LOGIT_CLAMP, dialect))
-    prob = exp.Div(this=_num(1.0, dialect),
-                   expression=_paren(_add(_num(1.0, dialect), exp.Exp(this=exp.Neg(this=_paren(logit))))),
+        logit = _greatest(_least(logit, _num(LOGIT_CLAMP, d)), _num(-LOGIT_CLAMP, d))
+    prob = exp.Div(this=_num(1.0, d),
+                   expression=_paren(_add(_num(1.0, d), exp.Exp(this=exp.Neg(this=_paren(logit))))),
                    typed=False, safe=False)
-    final = exp.Select(expressions=[_col(ID_ALIAS).as_(card.id_column, quoted=True),
-                                    prob.as_(PROBABILITY_COLUMN, quoted=True)])
+    final = exp.Select(expressions=[exp.Alias(this=col(ID_ALIAS), alias=_ident(card.id_column, d)),
+                                    exp.Alias(this=prob, alias=_ident(PROBABILITY_COLUMN, d))])
     final = final.from_(query.subquery("__segkit_scores", copy=False), copy=False)
     return final
 
 
-def to_sql(card, dialect: str = "duckdb", table: str = "customers", *, pretty: bool = False,
-           precision: int | str | None = "auto") -> str:
-    """The scoring query as text for ``dialect`` (``precision``: see :func:`score_decimals`)."""
-    query = build_query(card, dialect=dialect, table=table, precision=precision)
+def to_sql(card: Scorecard, dialect: str | Dialect = "duckdb", table: str = "customers", *,
+           pretty: bool = False, precision: int | str | None = "auto") -> str:
+    """The scoring query as text for ``dialect`` (a name or alias of
+    :func:`toolkit.sql.dialects.get_dialect`; ``precision``: see :func:`score_decimals`)."""
+    d = get_dialect(dialect)
+    query = build_query(card, dialect=d, table=table, precision=precision)
     try:
-        return query.sql(dialect=dialect, pretty=pretty, unsupported_level=sqlglot.ErrorLevel.RAISE)
+        return query.sql(dialect=d.name, pretty=pretty, unsupported_level=sqlglot.ErrorLevel.RAISE)
     except sqlglot.errors.UnsupportedError as exc:  # pragma: no cover - a dialect regression
-        raise SegkitError(f"cannot express the scorecard in {dialect}: {exc}") from None
+        raise SegkitError(f"cannot express the scorecard in {d.name}: {exc}") from None
