@@ -1,4 +1,5 @@
-"""Live coverage, error positions, structured text edits and safe saving (toolkit.ruleset.editing)."""
+"""Live coverage, error positions, structured text edits and safe saving (toolkit.ruleset.editing,
+toolkit.ruleset.coverage)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import polars as pl
 import pytest
 
 from toolkit.ruleset import ops as ruleset_ops
-from toolkit.ruleset.editing import (ConflictError, CoverageEngine, EditSession, FileStamp, changed_since,
-                             move_in_text, parse_text, rename_in_text, rule_location, segment_at,
-                             segment_spans)
+from toolkit.ruleset.coverage import CoverageEngine
+from toolkit.ruleset.editing import (ConflictError, EditSession, FileStamp, changed_since,
+                                     move_in_text, parse_text, rename_in_text, rule_location,
+                                     segment_at, segment_spans)
 from toolkit.ruleset import Ruleset, RulesetError
 
 TEXT = """\

@@ -13,7 +13,7 @@ import toolkit.cli
 from toolkit.cli import app
 from toolkit.exports import write_ruleset
 from toolkit.ruleset import Ruleset, Segment
-from toolkit.ruleset.ops import column_types_for_run, ruleset_sql_for_run
+from toolkit.ruleset.export import column_types_for_run, ruleset_sql_for_run
 
 RS = Ruleset("t", [
     Segment("many", "Many", "", "n >= 3 and s in ['x', 'y']"),

@@ -11,7 +11,7 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
-from toolkit.ruleset.editing import CoverageEngine
+from toolkit.ruleset.coverage import CoverageEngine
 from toolkit.ruleset import APPLY_CHUNK, Ruleset, Segment
 from toolkit.ruleset.ops import OVERLAP_EXACT_MAX, check
 from toolkit.rules import to_polars

@@ -11,9 +11,8 @@ import pytest
 
 from toolkit.errors import DataError, SegkitError
 from toolkit.ruleset import Ruleset, Segment
-from toolkit.ruleset.ops import (
-    assign, check, diff, export, export_dbt, export_json, export_markdown, export_sql,
-)
+from toolkit.ruleset.export import export, export_dbt, export_json, export_markdown, export_sql
+from toolkit.ruleset.ops import assign, check, diff
 
 RS = Ruleset("t", [
     Segment("a", "A", "", "x > 10"),

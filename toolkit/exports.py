@@ -3,7 +3,7 @@
 The TUI's export dialog (and any script) calls :func:`check_output_path` while the user
 types, then one ``write_*`` function; each returns an :class:`ExportResult` saying what was
 written where. The content itself comes from the modules that own it:
-:func:`toolkit.ruleset.ops.export` (JSON, Markdown, SQL, dbt), :meth:`Ruleset.dumps` (YAML),
+:func:`toolkit.ruleset.export.export` (JSON, Markdown, SQL, dbt), :meth:`Ruleset.dumps` (YAML),
 :meth:`Scorecard.to_sql` (the model as SQL), :mod:`toolkit.audience` (customer lists).
 """
 
@@ -88,10 +88,10 @@ def write_ruleset(ruleset, fmt: str, path: str | os.PathLike, *, dialect: str = 
     """The ruleset as YAML, JSON, Markdown (sizes included when ``frame`` is given) or SQL.
 
     SQL uses the column types of ``frame``, else of the ``run`` folder (its ``data`` or
-    scorecard, :func:`toolkit.ruleset.ops.column_types_for_run`), so NaN tests appear only
+    scorecard, :func:`toolkit.ruleset.export.column_types_for_run`), so NaN tests appear only
     on columns that may hold floats.
     """
-    from toolkit.ruleset import ops as ruleset_ops
+    from toolkit.ruleset import export as ruleset_export
 
     fmt = fmt.lower()
     if fmt not in RULESET_FORMATS:
@@ -103,8 +103,8 @@ def write_ruleset(ruleset, fmt: str, path: str | os.PathLike, *, dialect: str = 
     else:
         types = None
         if fmt == "sql" and frame is None and run is not None:
-            types = ruleset_ops.column_types_for_run(run, data)
-        text = ruleset_ops.export(ruleset, fmt, dialect=dialect, frame=frame, table=table,
+            types = ruleset_export.column_types_for_run(run, data)
+        text = ruleset_export.export(ruleset, fmt, dialect=dialect, frame=frame, table=table,
                                   id_column=id_column, column_types=types)
         what = f"the ruleset as {'SQL (' + dialect + ')' if fmt == 'sql' else fmt.capitalize()}"
     atomic_write_text(p, text)

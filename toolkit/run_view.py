@@ -562,9 +562,9 @@ class RunView:
         return out
 
     def coverage_engine(self, ruleset=None, frame: pl.DataFrame | None = None):
-        """A :class:`toolkit.ruleset.editing.CoverageEngine` over the customers, measured against
+        """A :class:`toolkit.ruleset.coverage.CoverageEngine` over the customers, measured against
         ``ruleset`` (the saved one), with the run's clusters, outcome and probabilities."""
-        from toolkit.ruleset.editing import CoverageEngine
+        from toolkit.ruleset.coverage import CoverageEngine
 
         frame = self.frame() if frame is None else frame
         return CoverageEngine(

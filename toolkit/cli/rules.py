@@ -149,7 +149,8 @@ def export_cmd(
                              "data or scorecard (NaN tests only on float columns)."),
 ) -> None:
     """Export the ruleset as SQL, JSON, Markdown, a customer CSV or a dbt model."""
-    from toolkit.ruleset.ops import column_types_for_run, export, require_id_column
+    from toolkit.ruleset.export import column_types_for_run, export
+    from toolkit.ruleset.ops import require_id_column
 
     check_outputs(inputs=[ruleset, data], outputs=[out])
     rs = _load_ruleset(ruleset)

@@ -3,7 +3,7 @@
 Every keystroke re-checks the text in a worker (at most one check runs; keystrokes during
 a check coalesce into one more): parse errors appear with their line and column, and a
 valid ruleset shows how many customers each segment gets, the change against the saved
-file and the fidelity to the run's clusters (:class:`toolkit.ruleset.editing.CoverageEngine`).
+file and the fidelity to the run's clusters (:class:`toolkit.ruleset.coverage.CoverageEngine`).
 Saving goes through :class:`toolkit.ruleset.editing.EditSession` (atomic, refuses to overwrite a
 file changed on disk); renaming and moving segments are undoable edits of the text.
 """
@@ -22,8 +22,9 @@ from textual.message import Message
 from textual.content import Content
 from textual.widgets import DataTable, Static, TextArea
 
-from toolkit.ruleset.editing import (ConflictError, CoverageEngine, EditSession, LiveCoverage, Problem,
-                             move_in_text, parse_text, rename_in_text, rule_location, segment_at)
+from toolkit.ruleset.coverage import CoverageEngine, LiveCoverage
+from toolkit.ruleset.editing import (ConflictError, EditSession, Problem, move_in_text, parse_text,
+                                     rename_in_text, rule_location, segment_at)
 from toolkit.errors import SegkitError
 from tui.format import count, escape, pct
 from tui.screens.dialogs import ChoiceScreen, PromptScreen
