@@ -99,6 +99,30 @@ def test_integer_features_need_no_search_steps():
 
 
 # ---------------------------------------------------------------------------------------------
+# the merged terms the SQL is written from
+
+
+def test_merged_terms_cut_where_the_merged_shape_starts_a_range(card):
+    """One merge rule: the SQL's merged cuts are the lower edges of shape()'s merged ranges,
+    and the merged scores are the shape's scores."""
+    merged = {m.name: m for m in card.merged_terms()}
+    assert [m.name for m in card.merged_terms()] == card.term_names
+    checked, shrunk = 0, 0
+    for term in card.terms:
+        feat = card.features[term["features"][0]]
+        if len(term["features"]) != 1 or feat["type"] != "continuous":
+            continue
+        shape = card.shape(feat["name"])
+        axis, table = merged[term["name"]].axes[0], merged[term["name"]].table
+        assert axis.cuts.tolist() == [b.lower for b in shape[2:]]
+        assert table[:-1].tolist() == [b.score for b in shape]
+        shrunk += len(axis.cuts) < len(feat["bins"][0])
+        checked += 1
+    assert checked >= 3 and shrunk >= 2  # boosted shapes (1000+ cuts) do merge
+    assert card.merged_terms() is card.merged_terms()  # computed once
+
+
+# ---------------------------------------------------------------------------------------------
 # DuckDB
 
 
