@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from sqlglot import exp
 
 from toolkit.rules import parse, quote_identifier, quote_string, to_polars, to_sql
-from toolkit.rules.compile_sql import DIALECTS
+from toolkit.sql import DIALECTS
 from toolkit.rules.nodes import (
     And, Between, Compare, Const, InList, IsMissing, Node, Not, Or, Value,
 )

@@ -21,28 +21,35 @@ spark      databricks,         `x` (` doubled)     '...' (\ escapes)            
 
 Names are matched case-insensitively, surrounding spaces ignored.
 
-**Identifier policy** (one per dialect, the same in both compilers; every name segkit writes
-- the user's columns, the table and its schema, the output columns and the query's internal
-aliases - goes through :meth:`Dialect.ident`). The rule: the SQL must find the column of a
-table created the ordinary way in that engine, and a name can never break out of its quotes.
+**Identifier policy** (one per dialect, the same in both compilers). Every name segkit
+writes - the user's columns, the table and its schema, the output columns and the scorecard
+query's internal column aliases - goes through :meth:`Dialect.ident` (only the scorecard
+query's fixed subquery aliases, ``__segkit_cast`` ..., plain words never referenced, are
+written bare everywhere). The rule: the SQL must find the columns of a table created the
+ordinary way in that engine, and no name can break out of its quotes.
 
 * DuckDB, BigQuery and Spark resolve column names case-insensitively, quoted or not, so
-  every name is quoted: quoting costs nothing and makes reserved words (``select``,
-  ``order``) and odd names (``odd name``, ``a"b``) safe.
+  every name is quoted: it costs nothing and makes reserved words (``select``, ``order``)
+  and odd names (``order count``, ``a"b``) safe.
 * PostgreSQL folds *unquoted* names to lower case, so an ordinary ``CREATE TABLE t
-  (orders_90d int)`` holds ``orders_90d``; the quoted ``"orders_90d"`` finds it, and a
-  quoted mixed-case ``"Orders"`` finds the column a loader created with that exact name
-  (pandas ``to_sql``, ``COPY`` into a table declared with quotes). Every name is quoted.
+  (orders_90d int)`` holds ``orders_90d``, which the quoted ``"orders_90d"`` finds. Every
+  name is quoted; a mixed-case ``"Orders"`` then finds the column of that exact name (a
+  table declared with quoted names, as loaders that keep a file's names do).
 * Snowflake folds *unquoted* names to **upper** case: an ordinary ``CREATE TABLE t
   (orders_90d int)`` holds ``ORDERS_90D``, which the quoted ``"orders_90d"`` does *not*
-  find. So a plain lower-case name (``[a-z_][a-z0-9_]*``, not a Snowflake reserved word) is
-  written bare and resolves to the upper-cased column; any other name (mixed or upper case,
-  spaces, quotes, reserved words) is quoted exactly as written, which finds a column
-  created with that exact name (a quoted mixed-case name has no unquoted spelling anyway,
-  and ``"ORDERS"`` equals the bare ``ORDERS``). Consequence: the result columns of both
-  queries come back upper-cased (``CUSTOMER_ID``, ``SEGMENT``, ``PURCHASE_PROBABILITY``),
-  like any Snowflake column created without quotes. (An account with
-  ``QUOTED_IDENTIFIERS_IGNORE_CASE = TRUE`` resolves both spellings alike.)
+  find. So a plain lower-case name (``[a-z_][a-z0-9_]*`` and not a Snowflake reserved word;
+  segkit's own names and the usual snake_case) is written bare and resolves to
+  ``ORDERS_90D``. Any other name is quoted exactly as written: ``"ORDERS"`` is the same as
+  bare ``ORDERS``; names with spaces, quotes or reserved words must be quoted anyway; and a
+  mixed-case ``"Orders"`` finds a column created with that exact name (a table declared
+  with quoted names, as loaders that keep a file's names make it). Writing ``Orders`` bare
+  instead would merge ``Orders``, ``ORDERS`` and ``orders`` (distinct columns in a Polars
+  frame) into one. A column the table lacks is Snowflake's ``invalid identifier`` error,
+  never another column read silently; the fix is a lower-case name in the data segkit
+  trains on, or a view. Consequence: the result columns of both queries come back
+  upper-cased (``CUSTOMER_ID``, ``SEGMENT``, ``PURCHASE_PROBABILITY``), like any Snowflake
+  column created without quotes. (An account with ``QUOTED_IDENTIFIERS_IGNORE_CASE =
+  TRUE`` resolves both spellings alike.)
 
 A name holding NUL is refused (:class:`~toolkit.errors.SegkitError`), as is an empty name;
 quotes, backquotes, backslashes and newlines inside a name are escaped, never refused.
