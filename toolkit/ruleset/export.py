@@ -1,6 +1,6 @@
 """A ruleset as text for other tools: SQL (every dialect), dbt, JSON, Markdown, CSV.
 
-* ``export_*`` -- SQL (one ``SELECT``; dialects: :mod:`toolkit.rules.compile_sql`), JSON
+* ``export_*`` -- SQL (one ``SELECT``; dialects: :mod:`toolkit.sql.dialects`), JSON
   (with the parsed rule tree), Markdown for marketers, CSV of customer -> segment, and a
   dbt model; :func:`export` picks one by name (the CLI's ``segkit rules export``).
 * :func:`column_types_for_run` / :func:`ruleset_sql_for_run` -- the SQL with the column
