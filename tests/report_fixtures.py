@@ -25,7 +25,7 @@ def build_small_run(base: Path) -> Path:
     import polars as pl
 
     from toolkit.generate import generate, write_tables
-    from toolkit.runs import load_ruleset_if_any
+    from toolkit.runs import Run
     from toolkit.schema import ID_COLUMN, TARGET_COLUMN
     from toolkit.scoring import score_file
     from toolkit.train import TrainConfig, save_run, train
@@ -52,11 +52,11 @@ def build_small_run(base: Path) -> Path:
     if run_segmentation is not None:
         started = time.perf_counter()
         run_segmentation(data_path, run, id_column=ID_COLUMN, seed=SEED, k_min=3, k_max=4,
-                         bootstraps=3, candidate_bootstraps=2, n_init=1)
+                         bootstraps=3, candidate_bootstraps=2, n_init=1, scorecard=run / "scorecard.json")
         timings["segment"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    score_file(result.scorecard, data_path, run / "scores.parquet", ruleset=load_ruleset_if_any(run))
+    score_file(result.scorecard, data_path, run / "scores.parquet", ruleset=Run(run).ruleset())
     timings["score"] = time.perf_counter() - started
     (run / "timings.json").write_text(json.dumps(
         {"rows": ROWS, "seed": SEED, "seconds": {k: round(v, 2) for k, v in timings.items()}}))

@@ -99,8 +99,8 @@ def test_errors_and_formats(tmp_path):
 
 
 def test_report_and_compare_share_the_missing_results_error(tmp_path):
-    from toolkit.report import load_artifacts
+    from toolkit.report import build_report
 
-    for load in (compare_approaches, load_artifacts):
+    for load in (compare_approaches, build_report):
         with pytest.raises(SegkitError, match="neither metrics.json nor segments.json found"):
             load(tmp_path)

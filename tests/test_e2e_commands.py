@@ -222,7 +222,7 @@ def test_a_bug_in_a_fresh_process_is_one_line_with_a_log(work, tmp_path):
     for a bug): one line naming the command, exit 70, the traceback in the named log."""
     code = ("import sys, toolkit.runs as runs\n"
             "def bug(*a, **k):\n    raise ZeroDivisionError('division by zero')\n"
-            "runs.load_scorecard = bug\n"
+            "runs.Run.require_scorecard = bug\n"
             "from toolkit.cli import main\n"
             "sys.argv = ['segkit', 'score', '--run', 'run', '--data', 'customers.parquet', '--out', 'x.parquet']\n"
             "main()\n")

@@ -15,8 +15,9 @@ import pytest
 from report_fixtures import build_small_run
 from toolkit.campaigns import CAMPAIGNS, suggest_campaign
 from toolkit.compare import compare_approaches, fmt, pct
-from toolkit.report import (build_report, decile_of, describe_shape, load_artifacts,
-                            segment_decile_table, summarize_shape, targeting_advice)
+from toolkit.report import (build_report, decile_of, describe_shape, segment_decile_table,
+                            summarize_shape, targeting_advice)
+from toolkit.runs import Run
 from toolkit.report_html import markdown_to_html, split_row
 from toolkit.scorecard import ShapeBin
 
@@ -136,8 +137,8 @@ def test_missing_rates_come_from_the_data(run, built):
 
 def test_segment_decile_table_uses_test_customers_and_matches_metrics(run, built):
     _segmented(built)
-    art = load_artifacts(run)
-    table = segment_decile_table(art)
+    r = Run.of(run)
+    table = segment_decile_table(r, r.customer_table(), r.ruleset())
     test = built["metrics"]["test"]
     assert table["test_customers"] == test["rows"] == built["metrics"]["training"]["rows"]["test"]
     assert sum(r["customers"] for r in table["rows"]) == test["rows"]
@@ -217,7 +218,7 @@ def test_describer_mentions_a_scored_missing_value():
 
 
 def test_describer_on_the_run_shapes(run):
-    card = load_artifacts(run).scorecard
+    card = Run.of(run).scorecard()
     for name in list(card.term_importances())[:6]:
         if name in card.feature_names:
             text = describe_shape(card.shape(name), name)
@@ -271,7 +272,7 @@ def test_sql_excerpt_is_cached(run, built):
     text = sql_file.read_text()
     assert text.startswith("-- segkit scorecard sha256:") and "SELECT" in text
     body = text.split("\n", 1)[1]
-    card = load_artifacts(run).scorecard
+    card = Run.of(run).scorecard()
     assert f"compiles all {len(card.terms)} terms into one SELECT of {len(body):,} characters" in built["md"]
     before = sql_file.stat().st_mtime_ns
     build_report(run)

@@ -15,7 +15,7 @@ from toolkit.cli import app, main
 from toolkit.errors import DataError, SegkitError
 from toolkit.generate import generate
 from toolkit.ruleset import Ruleset
-from toolkit.segmentation import run_segmentation
+from toolkit.segmentation import SegmentConfig, held_out_split, run_segmentation
 
 toolkit.cli._register()
 
@@ -100,21 +100,103 @@ def test_same_seed_same_result(sample, tmp_path):
     assert a.assignments.equals(b.assignments)
 
 
-def test_mean_probability_when_the_run_has_a_scorecard(sample, tmp_path, monkeypatch):
+class _FakeCard:
+    def predict_proba(self, frame):
+        return np.where(frame["orders_365d"].to_numpy() > 3, 0.8, 0.2)
+
+
+def test_mean_probability_when_a_scorecard_is_passed(sample, tmp_path, monkeypatch):
     import toolkit.scorecard
 
-    class Fake:
-        def predict_proba(self, frame):
-            return np.where(frame["orders_365d"].to_numpy() > 3, 0.8, 0.2)
+    monkeypatch.setattr(toolkit.scorecard.Scorecard, "load", classmethod(lambda cls, path: _FakeCard()))
+    (tmp_path / "scorecard.json").write_text("{}")
+    customers, _ = sample
+    r = run_segmentation(customers, tmp_path, k_min=5, k_max=5, bootstraps=2, candidate_bootstraps=1,
+                         leaves=10, scorecard=tmp_path / "scorecard.json")
+    assert r.summary["probabilities"].endswith("scorecard.json")
+    probs = [p["mean_probability"] for p in r.summary["profiles"]]
+    assert all(0.2 <= p <= 0.8 for p in probs) and max(probs) > min(probs)
+    # a Scorecard object works too, and gives the same figures
+    same = run_segmentation(customers, tmp_path / "obj", k_min=5, k_max=5, bootstraps=2,
+                            candidate_bootstraps=1, leaves=10, scorecard=_FakeCard())
+    assert [p["mean_probability"] for p in same.summary["profiles"]] == probs
 
-    monkeypatch.setattr(toolkit.scorecard.Scorecard, "load", classmethod(lambda cls, path: Fake()))
+
+def test_the_folder_scorecard_is_never_read_implicitly(sample, tmp_path, monkeypatch):
+    """The scorecard is an explicit input: one lying in out_dir is not silently used."""
+    import toolkit.scorecard
+
+    monkeypatch.setattr(toolkit.scorecard.Scorecard, "load", classmethod(lambda cls, path: _FakeCard()))
     (tmp_path / "scorecard.json").write_text("{}")
     customers, _ = sample
     r = run_segmentation(customers, tmp_path, k_min=5, k_max=5, bootstraps=2, candidate_bootstraps=1,
                          leaves=10)
-    assert r.summary["probabilities"].endswith("scorecard.json")
-    probs = [p["mean_probability"] for p in r.summary["profiles"]]
-    assert all(0.2 <= p <= 0.8 for p in probs) and max(probs) > min(probs)
+    assert r.summary["probabilities"] is None
+    assert all(p.get("mean_probability") is None for p in r.summary["profiles"])
+
+
+def test_cli_passes_the_run_scorecard(sample, tmp_path, monkeypatch):
+    """`segkit segment --out RUN` keeps quoting the probabilities of RUN/scorecard.json."""
+    import toolkit.scorecard
+
+    monkeypatch.setattr(toolkit.scorecard.Scorecard, "load", classmethod(lambda cls, path: _FakeCard()))
+    customers, _ = sample
+    data = tmp_path / "customers.parquet"
+    customers.write_parquet(data)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "scorecard.json").write_text("{}")
+    res = CliRunner().invoke(app, ["segment", "--data", str(data), "--out", str(run), "--k-min", "5",
+                                   "--k-max", "5", "--bootstraps", "2", "--candidate-bootstraps", "1",
+                                   "--leaves", "10"], catch_exceptions=False, terminal_width=200)
+    assert res.exit_code == 0, res.output
+    s = json.loads((run / "segments.json").read_text())
+    assert s["probabilities"] == str(run / "scorecard.json")
+    assert all(0.2 <= p["mean_probability"] <= 0.8 for p in s["profiles"])
+
+
+def test_settings_are_the_config_as_run(run):
+    """segments.json's settings hold every SegmentConfig field (asdict) with the values the
+    run resolved, and rebuild the config; the held-out rows are held_out_split's."""
+    result, _ = run
+    settings = result.summary["settings"]
+    names = [f.name for f in SegmentConfig.__dataclass_fields__.values()]
+    config = SegmentConfig.of(**{k: settings[k] for k in names})
+    assert config.features == tuple(result.space.features) and config.seed == 3
+    assert config.candidate_bootstraps == 4 and config.k_min == 4 and config.k_max == 7
+    assert settings["rows"] == 5000 and settings["data_fingerprint"]
+    held, train = held_out_split(settings["rows"], settings["seed"], settings["held_out"])
+    assert len(held) == result.summary["held_out_rows"] == 1000
+    assert len(np.intersect1d(held, train)) == 0 and len(held) + len(train) == 5000
+
+
+@pytest.mark.parametrize("bad, message", [
+    (dict(k_min=5, k_max=3), "k-min"), (dict(k_max=21), "20 or fewer"), (dict(bootstraps=0), "bootstraps"),
+    (dict(held_out=0.9), "held-out share"), (dict(max_conditions=0), "max conditions"),
+    (dict(fit_rows=0), "fit_rows"), (dict(n_init=1.5), "n_init"), (dict(seed=-1), "seed"),
+    (dict(leaves=[]), "leaves"), (dict(leaves=0), "leaves"), (dict(clip=0), "clip"),
+    (dict(workers=-2), "workers"), (dict(features="orders_90d"), "list of column names"),
+    (dict(kmax=6), "unknown segmentation setting kmax"),
+])
+def test_bad_settings_are_one_line_before_any_work(bad, message, tmp_path):
+    with pytest.raises(SegkitError, match=message) as info:
+        SegmentConfig.of(**bad)
+    assert "\n" not in str(info.value)
+    with pytest.raises(SegkitError, match=message):  # before the (absent) table is read
+        run_segmentation(tmp_path / "absent.parquet", tmp_path / "out", **bad)
+    assert not (tmp_path / "out").exists()
+
+
+def test_config_and_keywords_combine(sample, tmp_path):
+    customers, _ = sample
+    base = SegmentConfig(k_min=5, k_max=5, bootstraps=2, candidate_bootstraps=1, leaves=10, seed=9)
+    a = run_segmentation(customers, tmp_path / "a", base)
+    b = run_segmentation(customers, tmp_path / "b", k_min=5, k_max=5, bootstraps=2,
+                         candidate_bootstraps=1, leaves=10, seed=9)
+    assert a.summary["segments"] == b.summary["segments"]
+    assert a.summary["settings"] == {**b.summary["settings"]}
+    c = run_segmentation(customers, tmp_path / "c", base, seed=10)
+    assert c.summary["settings"]["seed"] == 10 and base.seed == 9
 
 
 def test_user_errors(sample, tmp_path):

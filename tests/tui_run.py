@@ -38,7 +38,7 @@ def build_run() -> Path:
     save_run(result, run)
     run_segmentation(run / "data.parquet", run, seed=SEED, k_min=3, k_max=5, bootstraps=3,
                      candidate_bootstraps=2, n_init=2, fit_rows=ROWS, silhouette_rows=1500,
-                     tree_rows=2000)
+                     tree_rows=2000, scorecard=run / "scorecard.json")
     ruleset = Ruleset.load(run / "segments.yaml")
     ruleset.provenance.created = CREATED
     ruleset.provenance.run = "demo"

@@ -31,6 +31,8 @@ _EXPORTS: dict[str, str | tuple[str, str]] = {
     "Ruleset": "toolkit.ruleset",
     "Segment": "toolkit.ruleset",
     "run_segmentation": "toolkit.segmentation",
+    "SegmentConfig": "toolkit.segmentation",
+    "Run": "toolkit.runs",
     "profile_segments": "toolkit.profiles",
     "compare_approaches": "toolkit.compare",
     "build_report": "toolkit.report",

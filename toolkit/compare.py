@@ -152,7 +152,7 @@ def _groups(names: list[str]) -> str:
 # the rows
 
 
-def compare_approaches(run_dir: str | Path, *, rules: dict | None = None) -> list[ComparisonRow]:
+def compare_approaches(run_dir: "runs.Run | str | Path", *, rules: dict | None = None) -> list[ComparisonRow]:
     """The supervised-vs-unsupervised comparison for one run folder.
 
     Needs at least one of ``metrics.json`` / ``segments.json``; a side without its files
@@ -161,8 +161,7 @@ def compare_approaches(run_dir: str | Path, *, rules: dict | None = None) -> lis
     ``RunView.ruleset_figures(ruleset).as_overrides()``; they replace segments.json's
     fidelity, coverage and cost ratio, and the rows say the rules were edited.
     """
-    run = runs.require_run(run_dir)
-    metrics, segments = runs.load_results(run)
+    metrics, segments = runs.Run.of(run_dir).results()
     s = supervised_figures(metrics)
     u = unsupervised_figures(segments)
     where = None

@@ -50,11 +50,12 @@ def run_demo(out: str | Path, *, rows: int = 180_000, seed: int = 42, console: C
         timings["segment"] = segmented
 
     started = time.perf_counter()
-    ruleset = runs.load_ruleset_if_any(run)
+    ruleset = runs.Run(run).ruleset()
+    scores = run / runs.SCORES
     with live_status(console, f"Scoring {rows:,} customers"):
-        scored = score_file(result.scorecard, data_path, run / "scores.parquet", ruleset=ruleset)
+        scored = score_file(result.scorecard, data_path, scores, ruleset=ruleset)
     timings["score"] = time.perf_counter() - started
-    step(f"Scored {scored:,} customers in {timings['score']:.1f} s -> {run / 'scores.parquet'}")
+    step(f"Scored {scored:,} customers in {timings['score']:.1f} s -> {scores}")
 
     # The report reads the scoring time from timings.json, so write it before the report
     # and again afterwards with the report's own time.
@@ -79,14 +80,16 @@ def _segment(run: Path, data_path: Path, *, seed: int, bootstraps: int, console:
 
     started = time.perf_counter()
     with live_status(console, "Segmenting customers (clusters, stability, rules)"):
-        run_segmentation(data_path, run, id_column=ID_COLUMN, seed=seed, bootstraps=bootstraps)
+        # the model trained just before: profiles quote each segment's mean probability
+        run_segmentation(data_path, run, id_column=ID_COLUMN, seed=seed, bootstraps=bootstraps,
+                         scorecard=runs.Run(run).existing(runs.SCORECARD))
     seconds = time.perf_counter() - started
     console.log(f"Segmented customers in {seconds:.0f} s -> {run / runs.RULESET}")
     return seconds
 
 
 def _write_timings(run: Path, rows: int, seed: int, timings: dict[str, float]) -> None:
-    atomic_write_json(run / "timings.json",
+    atomic_write_json(run / runs.TIMINGS,
                       {"rows": rows, "seed": seed, "seconds": {k: round(v, 2) for k, v in timings.items()}})
 
 
@@ -106,7 +109,7 @@ def _report(run: Path, *, console: Console) -> float | None:
 
 
 def _print_segments(run: Path, console: Console) -> None:
-    summary = runs.load_json(run, runs.SEGMENTS)
+    summary = runs.Run(run).segments_summary()
     if not summary:
         return
     from toolkit.summary import segments_table

@@ -352,36 +352,36 @@ def _num_casts(frame: pl.DataFrame, derived) -> list[pl.Expr]:
             if c in frame.columns and frame.schema[c] == pl.Utf8]
 
 
-def training_reference(run_dir: str | Path) -> pl.DataFrame:
+def training_reference(run_dir: "runs.Run | str | Path") -> pl.DataFrame:
     """The run's training customers: data.parquet rows labelled 'train' in split.parquet."""
-    run = runs.require_run(run_dir)
-    data, split = run / runs.DATA, run / runs.SPLIT
-    if not data.exists():
+    run = runs.Run.of(run_dir)
+    frame = run.data()
+    if frame is None:
         raise SegkitError(f"{run}: the run folder has no {runs.DATA}; pass the training table "
                           "with --reference FILE")
-    frame = pl.read_parquet(data)
-    if not split.exists():
+    labels = run.split()
+    if labels is None:
         return frame
-    labels = pl.read_parquet(split)
     id_col = labels.columns[0]
     train_ids = labels.filter(pl.col("split") == "train").get_column(id_col)
     return frame.filter(pl.col(id_col).is_in(train_ids.implode()))
 
 
-def monitor_run(run_dir: str | Path, data: str | Path, *, reference: str | Path | None = None) -> MonitorReport:
+def monitor_run(run_dir: "runs.Run | str | Path", data: str | Path, *,
+                reference: str | Path | None = None) -> MonitorReport:
     """Compare ``data`` with the run's training customers (or ``reference``)."""
     from toolkit.io import load_table
 
-    run = runs.require_run(run_dir)
-    scorecard = runs.load_scorecard(run) if (run / runs.SCORECARD).exists() else None
-    ruleset = runs.load_ruleset_if_any(run)
+    run = runs.Run.of(run_dir)
+    scorecard = run.scorecard()
+    ruleset = run.ruleset()
     if scorecard is None and ruleset is None:
         raise SegkitError(f"{run}: the run has neither a scorecard nor a ruleset to monitor")
     current = load_table(data)
     if reference is not None:
         ref_frame, ref_name = load_table(reference), str(reference)
     else:
-        ref_frame, ref_name = training_reference(run), f"{run / runs.DATA} (split == train)"
+        ref_frame, ref_name = training_reference(run), f"{run.file(runs.DATA)} (split == train)"
     features = None
     if scorecard is None:
         features = ruleset.columns

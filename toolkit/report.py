@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -36,9 +35,9 @@ from toolkit.fileio import atomic_write_text
 from toolkit.shape_text import ShapeSummary, describe_shape, shape_axis, summarize_shape  # noqa: F401 (re-exported)
 from toolkit.summary import BARS, SCORING_BUDGET_SECONDS
 
-REPORT_MD = "report.md"
-REPORT_HTML = "report.html"
-FILES_DIR = "report_files"
+REPORT_MD = runs.REPORT_MD
+REPORT_HTML = runs.REPORT_HTML
+FILES_DIR = runs.REPORT_FILES
 SQL_CACHE = "scorecard_duckdb.sql"
 TARGET_ROWS = 180_000           # the bar: score 180K customers within SCORING_BUDGET_SECONDS
 TOP_SHAPES = 4
@@ -48,53 +47,14 @@ MIN_CELL = 20                   # segment x decile cells with fewer test custome
 # loading the run
 
 
-@dataclass
-class RunArtifacts:
-    run: Path
-    metrics: dict | None
-    segments: dict | None
-    timings: dict | None
-    scorecard: object | None
-    ruleset: object | None
-    data: pl.DataFrame | None
-    split: pl.DataFrame | None
-    notes: list[str] = field(default_factory=list)
-    data_source: str = "data.parquet"   # where ``data`` came from: the run's file or --data
-
-    @property
-    def id_column(self) -> str:
-        if self.scorecard is not None:
-            return self.scorecard.id_column
-        return (self.metrics or {}).get("training", {}).get("id_column") or schema.ID_COLUMN
-
-    @property
-    def target(self) -> str:
-        return (self.metrics or {}).get("training", {}).get("target") or schema.TARGET_COLUMN
-
-
-def load_artifacts(run_dir: str | Path, data: str | Path | None = None) -> RunArtifacts:
-    """Everything the report reads; absent optional files are None. ``data``: the customer
-    table for a run without data.parquet (one made by `segkit train`), checked to be the
-    table the run was built from (:func:`toolkit.runs.load_run_data`)."""
-    run = runs.require_run(run_dir)
-    metrics, segments = runs.load_results(run)
-    timings = runs.load_json(run, "timings.json")
-    notes = []
-    card_path = run / runs.SCORECARD
-    if timings is not None and card_path.exists() and \
-            (run / "timings.json").stat().st_mtime < card_path.stat().st_mtime:
-        # written by an earlier run into the same folder: its seconds are not this model's
-        timings = None
-        notes.append("timings.json is older than scorecard.json (left by an earlier run in this "
-                     "folder), so its times are not reported")
-    scorecard = runs.load_scorecard(run) if (run / runs.SCORECARD).exists() else None
-    ruleset = runs.load_ruleset_if_any(run)
-    split = pl.read_parquet(run / runs.SPLIT) if (run / runs.SPLIT).exists() else None
-    art = RunArtifacts(run, metrics, segments, timings, scorecard, ruleset, None, split, notes)
-    art.data = runs.load_run_data(run, data, art.id_column)
-    if data is not None:
-        art.data_source = Path(data).name
-    return art
+def _current_timings(run: runs.Run) -> tuple[dict | None, str | None]:
+    """timings.json and a note, or (None, why) when it is older than scorecard.json: written
+    by an earlier run into the same folder, so its seconds are not this model's."""
+    timings = run.timings()
+    if timings is not None and run.older(runs.TIMINGS, runs.SCORECARD):
+        return None, ("timings.json is older than scorecard.json (left by an earlier run in this "
+                      "folder), so its times are not reported")
+    return timings, None
 
 
 # ----------------------------------------------------------------------------------------
@@ -127,28 +87,30 @@ def decile_of(proba: np.ndarray) -> np.ndarray:
     return out
 
 
-def segment_decile_table(art: RunArtifacts) -> dict | None:
+def segment_decile_table(run: runs.Run, data: pl.DataFrame | None, ruleset) -> dict | None:
     """Test customers by segment x propensity decile: counts and actual purchase rates.
 
     Uses only customers labelled ``test`` in split.parquet (never seen by training or the
     threshold choice); probabilities from the scorecard, segments from the ruleset. None
-    when the run lacks data.parquet, split.parquet, the scorecard or the ruleset.
+    when there is no customer table (``data``: the run's data.parquet or --data), no
+    split.parquet, scorecard or ``ruleset``.
     """
-    if any(x is None for x in (art.data, art.split, art.scorecard, art.ruleset)):
+    split, scorecard = run.split(), run.scorecard()
+    if any(x is None for x in (data, split, scorecard, ruleset)):
         return None
-    idc, target = art.id_column, art.target
-    if target not in art.data.columns:
+    idc, target = run.id_column, run.target
+    if target not in data.columns:
         return None
-    test_ids = art.split.filter(pl.col("split") == "test").get_column(idc)
-    test = art.data.filter(pl.col(idc).is_in(test_ids.implode()))
+    test_ids = split.filter(pl.col("split") == "test").get_column(idc)
+    test = data.filter(pl.col(idc).is_in(test_ids.implode()))
     if test.height == 0:
         return None
-    proba = np.asarray(art.scorecard.predict_proba(test), dtype=float)
-    seg = art.ruleset.apply(test).get_column("segment").to_numpy()
+    proba = np.asarray(scorecard.predict_proba(test), dtype=float)
+    seg = ruleset.apply(test).get_column("segment").to_numpy()
     y = test.get_column(target).cast(pl.Float64).to_numpy()
     dec = decile_of(proba)
-    order = [s.id for s in art.ruleset.segments] + [art.ruleset.default.id]
-    names = dict(art.ruleset.names)
+    order = [s.id for s in ruleset.segments] + [ruleset.default.id]
+    names = dict(ruleset.names)
     rows = []
     for sid in order:
         mask = seg == sid
@@ -201,22 +163,23 @@ def targeting_advice(row: dict, base_rate: float) -> str:
 # SQL excerpt (cached)
 
 
-def scorecard_sql(art: RunArtifacts, files: Path) -> tuple[str, Path, bool] | None:
+def scorecard_sql(run: runs.Run, files: Path) -> tuple[str, Path, bool] | None:
     """(SQL, path, from_cache): the scorecard compiled for DuckDB, cached in report_files.
 
     The cache's first line records the scorecard file's SHA-256; a different scorecard
     rebuilds it. Compiling a 50-term scorecard takes tens of seconds, hence the cache.
     """
-    if art.scorecard is None:
+    card = run.scorecard()
+    if card is None:
         return None
-    digest = hashlib.sha256((art.run / runs.SCORECARD).read_bytes()).hexdigest()
+    digest = hashlib.sha256(run.file(runs.SCORECARD).read_bytes()).hexdigest()
     path = files / SQL_CACHE
     header = f"-- segkit scorecard sha256:{digest} dialect:duckdb table:customers\n"
     if path.exists():
         text = path.read_text(encoding="utf-8")
         if text.startswith(header):
             return text[len(header):], path, True
-    sql = art.scorecard.to_sql("duckdb")
+    sql = card.to_sql("duckdb")
     atomic_write_text(path, header + sql)
     return sql, path, False
 
@@ -235,9 +198,9 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]
     return out + [""]
 
 
-def _scoring_time(art: RunArtifacts) -> dict | None:
+def _scoring_time(timings: dict | None) -> dict | None:
     """Measured scoring seconds and their linear scaling to TARGET_ROWS (timings.json)."""
-    t = art.timings or {}
+    t = timings or {}
     seconds = (t.get("seconds") or {}).get("score")
     rows = t.get("rows")
     if seconds is None or not rows:
@@ -253,15 +216,26 @@ def _duration(seconds: float) -> str:
 class _Report:
     """Builds the markdown section by section; charts go to ``files``."""
 
-    def __init__(self, art: RunArtifacts, files: Path, *, sql: bool):
-        self.art = art
+    def __init__(self, run: runs.Run, files: Path, *, sql: bool, data: str | Path | None = None):
+        """Reads every artifact first (a broken one fails before any chart is drawn).
+        ``data``: the customer table for a run without data.parquet (one made by `segkit
+        train`), checked to be the table the run was built from (:meth:`Run.customer_table`)."""
+        self.run = run
+        metrics, segments = run.results()
+        self.timings, note = _current_timings(run)
+        self.notes = [note] if note else []
+        run.scorecard()
+        self.ruleset = run.ruleset()   # read once: the report describes one version of the rules
+        run.split()
+        self.data = run.customer_table(data)
+        self.data_source = Path(data).name if data is not None else runs.DATA  # the run's file or --data
         self.files = files
         self.sql = sql
         self.md: list[str] = []
-        self.sf = supervised_figures(art.metrics)
-        self.uf = unsupervised_figures(art.segments)
+        self.sf = supervised_figures(metrics)
+        self.uf = unsupervised_figures(segments)
         self.charts: list[Path] = []
-        self.decile_table = segment_decile_table(art)
+        self.decile_table = segment_decile_table(run, self.data, self.ruleset)
 
     # helpers
     def add(self, *lines: str) -> None:
@@ -273,7 +247,7 @@ class _Report:
 
     @property
     def profiles(self) -> list[dict]:
-        return (self.art.segments or {}).get("profiles") or []
+        return (self.run.segments_summary() or {}).get("profiles") or []
 
     @property
     def overall_rate(self) -> float | None:
@@ -284,7 +258,7 @@ class _Report:
 
     # sections
     def build(self) -> str:
-        run = self.art.run
+        run = self.run.path
         self.add(f"# segkit report: {run.name}", "",
                  f"Run folder `{run}`. Every figure below is read from this folder's files "
                  "(metrics.json, segments.json, timings.json, scorecard.json, split.parquet, "
@@ -305,12 +279,12 @@ class _Report:
 
     def summary(self) -> None:
         self.add("## 1. Summary", "")
-        m = self.art.metrics
+        m = self.run.metrics()
         if not m:
             self.add("The purchase model was not trained in this run (no metrics.json).", "")
             return
         test = m["test"]
-        timing = _scoring_time(self.art)
+        timing = _scoring_time(self.timings)
         rows = []
         for key, label in (("roc_auc", "ROC AUC (test)"), ("f1", "F1 (test, threshold from validation)")):
             value = test.get(key)
@@ -324,14 +298,14 @@ class _Report:
             rows.append([f"Scoring {TARGET_ROWS:,} customers", f"< {SCORING_BUDGET_SECONDS // 60} min",
                          measured, "met" if ok else "NOT met"])
         else:
-            why = self.art.notes[0] if self.art.notes else "no timings.json in the run folder"
+            why = self.notes[0] if self.notes else "no timings.json in the run folder"
             rows.append([f"Scoring {TARGET_ROWS:,} customers", f"< {SCORING_BUDGET_SECONDS // 60} min",
                          f"not measured ({why})", "-"])
         self.add("Against the bars:", "", *_table(["Bar", "Target", "This run", "Verdict"], rows))
         if timing:
             note = ("Scoring time is `seconds.score` in timings.json: reading data.parquet, scoring "
                     "every customer with the scorecard (probability, decision, top 3 reasons), "
-                    + ("assigning segments " if self.art.ruleset is not None else "")
+                    + ("assigning segments " if self.ruleset is not None else "")
                     + "and writing scores.parquet.")
             if timing["scaled_from_other_size"]:
                 note += (f" This run has {timing['rows']:,} customers, so the time is scaled "
@@ -362,23 +336,23 @@ class _Report:
         self.add("## 2. Supervised vs unsupervised", "",
                  "The purchase model and the segments answer different questions; this table "
                  "puts them side by side with this run's numbers.", "")
-        rows = compare_approaches(self.art.run)
+        rows = compare_approaches(self.run)
         self.add(*_table(["", "Supervised: purchase model (EBM)", "Unsupervised: segments (k-means -> rules)"],
                          [[f"**{r.aspect}**", r.supervised, r.unsupervised] for r in rows]))
 
     def features(self) -> None:
         self.add("## 3. Feature engineering", "")
-        m = self.art.metrics or {}
+        m = self.run.metrics() or {}
         training = m.get("training", {})
         model_feats = set((training.get("features") or {}).keys())
-        seg_feats = set(((self.art.segments or {}).get("settings") or {}).get("features") or [])
+        seg_feats = set(((self.run.segments_summary() or {}).get("settings") or {}).get("features") or [])
         auc = (m.get("leakage") or {}).get("single_feature_auc") or {}
-        data = self.art.data
+        data = self.data
         names = [c.name for c in schema.COLUMNS if data is None or c.name in data.columns or c.name in model_feats]
         miss = missing_rates(data, names) if data is not None else {}
         impute = {f["name"]: f.get("impute") for f in
-                  (((self.art.segments or {}).get("transform") or {}).get("features") or [])}
-        src = (self.art.data_source if data is not None else
+                  (((self.run.segments_summary() or {}).get("transform") or {}).get("features") or [])}
+        src = (self.data_source if data is not None else
                "no data.parquet in the run and no --data: missing rates not shown")
         self.add(f"The customer table's features by group (schema), with their share of missing values "
                  f"({src}), single-feature ROC AUC from the leakage audit (training rows) and where "
@@ -445,7 +419,7 @@ class _Report:
 
     def validation(self) -> None:
         self.add("## 4. Validation", "")
-        m = self.art.metrics
+        m = self.run.metrics()
         if m:
             rows = m.get("training", {}).get("rows") or {}
             settings = m.get("training", {}).get("settings") or {}
@@ -490,7 +464,7 @@ class _Report:
                                    f"{fmt(d.get('min_probability'))}-{fmt(d.get('max_probability'))}",
                                    pct(d.get("purchase_rate")), f"{fmt(d.get('lift'), 2)}x",
                                    pct(d.get("cumulative_gain"))] for d in dec]))
-        seg = self.art.segments
+        seg = self.run.segments_summary()
         if not seg:
             self.add("### Segments", "", "Segmentation has not run in this folder (no segments.json).", "")
             return
@@ -523,7 +497,7 @@ class _Report:
 
     def explanation(self) -> None:
         self.add("## 5. Model explanation", "")
-        sc = self.art.scorecard
+        sc = self.run.scorecard()
         if sc is None:
             self.add("No scorecard in this run.", "")
             return
@@ -543,7 +517,7 @@ class _Report:
         for i, name in enumerate(main):
             bins = sc.shape(name)
             self.add(f"**{name}** (importance {fmt(imp[name])})", "")
-            data = self.art.data
+            data = self.data
             values = data[name] if data is not None and name in data.columns else None
             log_x = shape_axis(values, bins) == "log"
             self.image(shape_chart(bins, name, self.files / f"shape_{i + 1}_{name}.png", log_x=log_x),
@@ -556,7 +530,7 @@ class _Report:
 
     def segment_cards(self) -> None:
         self.add("## 6. Segments", "")
-        seg = self.art.segments
+        seg = self.run.segments_summary()
         if not seg:
             self.add("Segmentation has not run in this folder.", "")
             return
@@ -566,7 +540,7 @@ class _Report:
         self.image(segments_chart(self.profiles, base, self.files / "segments.png"), "Segment sizes and purchase rates")
         segs = {s["id"]: s for s in seg.get("segments") or []}
         stab = (seg.get("stability") or {}).get("cluster_jaccard") or {}
-        rs = self.art.ruleset
+        rs = self.ruleset
         # the ruleset (segments.yaml) wins over segments.json for rule, name and campaign:
         # analysts edit the YAML after the run
         ruleset_segs = {s.id: s for s in [*rs.segments, rs.default]} if rs is not None else {}
@@ -638,22 +612,22 @@ class _Report:
                            (runs.SEGMENTS, "segmentation figures: k choice, stability, fidelity, profiles"),
                            (runs.METRICS, "held-out metrics, baselines, leakage audit, training settings"),
                            (runs.SPLIT, "which customer was train / validation / test"),
-                           ("scores.parquet", "scores for the run's own data")):
-            p = self.art.run / name
+                           (runs.SCORES, "scores for the run's own data")):
+            p = self.run.file(name)
             if p.exists():
                 rows.append([f"`{name}`", f"{p.stat().st_size / 1024:,.0f} KB", what])
         self.add(*_table(["File", "Size", "What"], rows))
-        sc = self.art.scorecard
-        timing = _scoring_time(self.art)
+        sc = self.run.scorecard()
+        timing = _scoring_time(self.timings)
         self.add("### Scoring paths", "",
                  "- **Python**: `Scorecard.load('scorecard.json').score(frame)` returns id, "
                  "purchase_probability, will_purchase and reason_1..3; `Ruleset.load('segments.yaml')"
                  ".apply(frame)` adds the segment.",
-                 f"- **CLI**: `segkit score --run {self.art.run} --data customers.parquet --out scores.parquet` "
+                 f"- **CLI**: `segkit score --run {self.run.path} --data customers.parquet --out scores.parquet` "
                  "streams the file in batches (CSV or Parquet) and adds the segment when the run has "
                  "a ruleset.")
         if sc is not None and self.sql:
-            compiled = scorecard_sql(self.art, self.files)
+            compiled = scorecard_sql(self.run, self.files)
             sql = compiled[0]
             head, tail = sql[:360], sql[-260:]
             self.add(f"- **SQL in the warehouse**: `Scorecard.to_sql('duckdb')` compiles all {len(sc.terms)} "
@@ -679,7 +653,7 @@ class _Report:
                  "or their PSI exceeds the act level; review the renamed rules before replacing "
                  "segments.yaml (campaigns refer to segment ids).", "")
         self.add("### Monitoring", "",
-                 f"`segkit monitor --run {self.art.run} --data NEW_BATCH.parquet --strict` compares a new batch "
+                 f"`segkit monitor --run {self.run.path} --data NEW_BATCH.parquet --strict` compares a new batch "
                  "with the training customers: population stability index (PSI) for every model input and "
                  "for the score, new category values, missing-rate changes and segment share shifts. "
                  f"PSI > {monitor.WATCH} is *watch*, > {monitor.ACT} is *act*; with `--strict` any *act* "
@@ -745,12 +719,12 @@ def build_report(run_dir: str | Path, *, sql: bool = True, data: str | Path | No
     """
     from toolkit.report_html import markdown_to_html
 
-    art = load_artifacts(run_dir, data)
-    files = art.run / FILES_DIR
+    run = runs.Run.of(run_dir)
+    files = run.file(FILES_DIR)
+    builder = _Report(run, files, sql=sql, data=data)
     files.mkdir(parents=True, exist_ok=True)
-    builder = _Report(art, files, sql=sql)
     text = builder.build()
-    md_path = atomic_write_text(art.run / REPORT_MD, text)
-    html = markdown_to_html(text, title=f"segkit report: {art.run.name}", base_dir=art.run)
-    html_path = atomic_write_text(art.run / REPORT_HTML, html)
+    md_path = atomic_write_text(run.file(REPORT_MD), text)
+    html = markdown_to_html(text, title=f"segkit report: {run.path.name}", base_dir=run.path)
+    html_path = atomic_write_text(run.file(REPORT_HTML), html)
     return [md_path, html_path]

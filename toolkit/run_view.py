@@ -40,8 +40,8 @@ import polars as pl
 from toolkit import runs, schema
 from toolkit.errors import DataError, SegkitError
 
-SCORES = "scores.parquet"
-ASSIGNMENTS = "assignments.parquet"
+SCORES = runs.SCORES
+ASSIGNMENTS = runs.ASSIGNMENTS
 PROBABILITY = "purchase_probability"
 DECISION = "will_purchase"
 SEGMENT = "segment"
@@ -217,18 +217,17 @@ def _value_text(value: Any) -> str:
 class RunView:
     """Read-only access to a run folder, shaped for an interactive viewer (thread-safe caches)."""
 
-    def __init__(self, run_dir: str | Path, data: str | Path | None = None):
-        self.run = runs.require_run(run_dir)
-        self.data_path = Path(data) if data is not None else self.run / runs.DATA
-        self.scores_path = self.run / SCORES
-        self.ruleset_path = self.run / runs.RULESET
+    def __init__(self, run_dir: "runs.Run | str | Path", data: str | Path | None = None):
+        self.run = runs.Run.of(run_dir)  # the artifacts and their cached loaders
+        self.data_path = Path(data) if data is not None else self.run.file(runs.DATA)
+        self.scores_path = self.run.file(runs.SCORES)
+        self.ruleset_path = self.run.file(runs.RULESET)
         self._lock = threading.RLock()
         self._frame_lock = threading.Lock()
         self._metrics: dict | None = None
         self._metrics_read = False
         self._segments: dict | None = None
         self._segments_read = False
-        self._scorecard = None
         self._frame: pl.DataFrame | None = None
         self._fingerprint: str | None = None
         self.problems: list[str] = []  # non-fatal: an optional file that could not be read
@@ -236,14 +235,14 @@ class RunView:
     # -- small artifacts --------------------------------------------------------------------
     @property
     def name(self) -> str:
-        return self.run.resolve().name
+        return self.run.name
 
     def metrics(self) -> dict | None:
         """metrics.json, or None when the run was not trained."""
         with self._lock:
             if not self._metrics_read:
                 self._metrics_read = True  # a broken file is reported once, then treated as absent
-                self._metrics = runs.load_json(self.run, runs.METRICS)
+                self._metrics = self.run.metrics()
             return self._metrics
 
     def segments_summary(self) -> dict | None:
@@ -251,29 +250,20 @@ class RunView:
         with self._lock:
             if not self._segments_read:
                 self._segments_read = True
-                self._segments = runs.load_json(self.run, runs.SEGMENTS)
+                self._segments = self.run.segments_summary()
             return self._segments
 
     def ruleset(self):
         """The saved ruleset (segments.yaml) or None; a broken file raises a SegkitError."""
-        return runs.load_ruleset_if_any(self.run)
+        return self.run.ruleset()
 
     def scorecard(self):
         """The run's scorecard (cached); a SegkitError when the run has none."""
-        with self._lock:
-            if self._scorecard is None:
-                self._scorecard = runs.load_scorecard(self.run)
-            return self._scorecard
+        return self.run.require_scorecard()
 
     @property
     def has_scorecard(self) -> bool:
-        return (self.run / runs.SCORECARD).exists()
-
-    def _training(self) -> dict:
-        try:
-            return (self.metrics() or {}).get("training") or {}
-        except SegkitError:  # reported by whoever called metrics() first
-            return {}
+        return self.run.has(runs.SCORECARD)
 
     def _summary(self) -> dict:
         try:
@@ -283,11 +273,11 @@ class RunView:
 
     @property
     def id_column(self) -> str:
-        return self._training().get("id_column") or schema.ID_COLUMN
+        return self.run.id_column
 
     @property
     def target(self) -> str:
-        return self._training().get("target") or schema.TARGET_COLUMN
+        return self.run.target
 
     @property
     def has_data(self) -> bool:
@@ -298,7 +288,7 @@ class RunView:
     def is_run_data(self) -> bool:
         """Whether the viewed table is the run folder's own data.parquet (by path)."""
         try:
-            return self.data_path.resolve() == (self.run / runs.DATA).resolve()
+            return self.data_path.resolve() == self.run.file(runs.DATA).resolve()
         except OSError:
             return False
 
@@ -315,14 +305,7 @@ class RunView:
     def run_fingerprints(self) -> dict[str, str]:
         """The data fingerprints the run recorded: ``{"training": .., "segmentation": ..}``
         (keys absent when that step did not run or did not record one)."""
-        out = {}
-        fp = self._training().get("data_fingerprint")
-        if fp:
-            out["training"] = str(fp)
-        fp = (self._summary().get("settings") or {}).get("data_fingerprint")
-        if fp:
-            out["segmentation"] = str(fp)
-        return out
+        return self.run.fingerprints()
 
     def data_matches_run(self, step: str | None = None) -> bool:
         """Whether the viewed table is the one the run's results were computed on.
@@ -499,17 +482,14 @@ class RunView:
             data = self._attach(data.drop(SEGMENT, strict=False), scores, self.id_column)
         if not same_clusters:
             return self._with_assigned_clusters(data)
-        assignments = self.run / ASSIGNMENTS
-        a = None
-        if assignments.is_file():
-            try:
-                a = pl.read_parquet(assignments)
-            except Exception as exc:  # noqa: BLE001
-                self._note(f"{assignments}: cannot read ({str(exc).splitlines()[0]}); "
-                           "fidelity to clusters is not shown")
-            if a is not None and {self.id_column, "cluster"} <= set(a.columns):
-                a = a.select(self.id_column, pl.col("cluster").alias(CLUSTER))
-                data = self._attach(data, a, self.id_column)
+        try:
+            a = self.run.assignments()
+        except SegkitError as exc:  # unreadable: the rest of the run still shows
+            a = None
+            self._note(f"{exc}; fidelity to clusters is not shown")
+        if a is not None and {self.id_column, "cluster"} <= set(a.columns):
+            a = a.select(self.id_column, pl.col("cluster").alias(CLUSTER))
+            data = self._attach(data, a, self.id_column)
         return data
 
     def _with_assigned_clusters(self, data: pl.DataFrame) -> pl.DataFrame:
@@ -601,9 +581,9 @@ class RunView:
         held_out = False
         if (self.data_matches_run("segmentation") and settings.get("seed") is not None
                 and settings.get("held_out") and settings.get("rows") == frame.height):
-            n = frame.height
-            perm = np.random.default_rng([int(settings["seed"]), 11]).permutation(n)
-            rows = np.sort(perm[:int(round(n * float(settings["held_out"])))])
+            from toolkit.segmentation import held_out_split
+
+            rows = held_out_split(frame.height, int(settings["seed"]), float(settings["held_out"]))[0]
             held_out = True
         part = frame[rows]
         from toolkit.ruleset.ops import require_rule_columns

@@ -1,6 +1,7 @@
 """The segmentation workflow: stable k-means clusters distilled into a readable ruleset.
 
-``run_segmentation(data, out_dir)`` does, in order:
+``run_segmentation(data, out_dir, config)`` does, in order (every setting is a field of
+:class:`SegmentConfig`, validated once and recorded in segments.json's ``settings``):
 
 1. split the customers: ``held_out`` (20 %) are never used for fitting; every reported
    fidelity, cost ratio and coverage is measured on them;
@@ -12,8 +13,9 @@
 6. measure the rules: fidelity, cost ratio and coverage on held-out customers, and rule
    stability: on every bootstrap the tree is refitted to the refitted clusters and its rule
    assignment compared with the original rules' (ARI, per-segment Jaccard);
-7. profile and name the segments (:mod:`toolkit.profiles`), with the run's scorecard's mean
-   predicted probability when ``out_dir/scorecard.json`` exists;
+7. profile and name the segments (:mod:`toolkit.profiles`), with the mean predicted
+   probability of ``scorecard`` when one is passed (`segkit segment` and the demo pass the
+   run folder's own scorecard.json when it has one);
 8. write ``segments.yaml`` (the :class:`toolkit.ruleset.Ruleset`), ``segments.json`` (every
    figure, see :func:`run_segmentation`) and ``assignments.parquet`` (id, cluster, segment).
 """
@@ -21,28 +23,141 @@
 from __future__ import annotations
 
 import math
+import os
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 import polars as pl
 
 from toolkit import clustering as C
 from toolkit import distill as D
-from toolkit import schema
+from toolkit import runs, schema
 from toolkit.errors import DataError, SegkitError
 from toolkit.fileio import atomic_write_frame, atomic_write_json
 from toolkit.model_input import infinite_to_missing
 from toolkit.profiles import SegmentProfile, name_segments, profile_segments
 from toolkit.segment_space import SegmentSpace, fit_space, select_features
 
+if TYPE_CHECKING:
+    from toolkit.ruleset import Ruleset
+    from toolkit.scorecard import Scorecard
+
 FORMAT = "segkit-segments/1"
-SEGMENTS_JSON = "segments.json"
-SEGMENTS_YAML = "segments.yaml"
-ASSIGNMENTS = "assignments.parquet"
 MIN_ROWS_PER_CLUSTER = 30
+MAX_K = 20                      # more segments than anyone can act on
+
+# Seed streams: each random choice draws from ``default_rng([seed, STREAM])`` so changing
+# one never shifts another (toolkit.clustering uses streams 1-3).
+HELD_OUT_STREAM = 11            # which customers are held out (see held_out_split)
+TREE_ROWS_STREAM = 12           # which training customers fit the tree / validate its size
+
+
+def held_out_split(n: int, seed: int, share: float) -> tuple[np.ndarray, np.ndarray]:
+    """(held-out rows, training rows) of an ``n``-row table, each sorted, as segmentation
+    draws them; :meth:`toolkit.run_view.RunView.ruleset_figures` re-draws the same held-out
+    customers from segments.json's ``seed`` and ``held_out`` to measure edited rules."""
+    perm = np.random.default_rng([seed, HELD_OUT_STREAM]).permutation(n)
+    n_held = int(round(n * share))
+    return np.sort(perm[:n_held]), np.sort(perm[n_held:])
+
+
+def _int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class SegmentConfig:
+    """Every setting of a segmentation run (the CLI's options), validated on construction.
+
+    Recorded in segments.json's ``settings`` with :func:`dataclasses.asdict`, after
+    :func:`run_segmentation` resolves the defaults that depend on the data (``features``:
+    the columns clustered on, ``tree_rows``: the rows the tree was fitted on,
+    ``candidate_bootstraps`` at most ``bootstraps``, ``workers``), plus ``rows`` and
+    ``data_fingerprint``.
+    """
+
+    id_column: str = schema.ID_COLUMN
+    features: tuple[str, ...] | None = None     # default: the schema's segmentation columns
+    k_min: int = 4
+    k_max: int = 8
+    bootstraps: int = 20                        # refits for the chosen k (20+ for a stability claim)
+    candidate_bootstraps: int = 8               # refits per candidate k
+    seed: int = 42
+    held_out: float = 0.2                       # share never used for fitting; figures are measured on it
+    fit_rows: int = 40_000                      # k-means fits on a sample of this many rows
+    n_init: int = 4
+    silhouette_rows: int = 10_000               # silhouette is O(n^2): measured on a sample
+    tree_rows: int = 60_000                     # rows the rule tree is fitted on
+    leaves: int | tuple[int, ...] | None = None  # leaf budget, or a grid; None: k..3k
+    max_conditions: int = 3                     # conditions per rule path
+    indicators: bool = False                    # missing-value indicators in the clustering space
+    clip: float | None = 2.0                    # winsorise scaled values at +-clip
+    name: str | None = None                     # ruleset name (default: the folder's)
+    workers: int | None = None                  # parallel refits (None or 0: up to 4 cores)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.features, str):
+            raise SegkitError(f"features must be a list of column names, not the text {self.features!r}")
+        if self.features is not None:
+            object.__setattr__(self, "features", tuple(self.features))
+        if self.leaves is not None and not _int(self.leaves):
+            object.__setattr__(self, "leaves", tuple(self.leaves))
+        self._validate()
+
+    def _validate(self) -> None:
+        k_min, k_max = self.k_min, self.k_max
+        if not (_int(k_min) and _int(k_max)) or k_min < 2 or k_max < k_min:
+            raise SegkitError(f"k range must satisfy 2 <= k-min <= k-max, got {k_min}..{k_max}")
+        if k_max > MAX_K:
+            raise SegkitError(f"k-max {k_max} is more segments than anyone can act on; use {MAX_K} or fewer")
+        if not (_int(self.bootstraps) and _int(self.candidate_bootstraps)) \
+                or self.bootstraps < 1 or self.candidate_bootstraps < 1:
+            raise SegkitError("bootstraps must be at least 1 (20 or more for a stability claim)")
+        if not _number(self.held_out) or not 0.05 <= self.held_out <= 0.5:
+            raise SegkitError(f"held-out share must be between 0.05 and 0.5, got {self.held_out}")
+        if not _int(self.max_conditions) or self.max_conditions < 1:
+            raise SegkitError("max conditions per path must be at least 1")
+        for key in ("fit_rows", "n_init", "silhouette_rows", "tree_rows"):
+            value = getattr(self, key)
+            if not _int(value) or value < 1:
+                raise SegkitError(f"{key} must be a whole number of at least 1, got {value!r}")
+        if not _int(self.seed) or self.seed < 0:
+            raise SegkitError(f"seed must be a whole number of at least 0, got {self.seed!r}")
+        budgets = (self.leaves,) if _int(self.leaves) else (self.leaves or ())
+        if self.leaves == () or not all(_int(b) and b >= 1 for b in budgets):
+            raise SegkitError(f"leaves must be a leaf budget of at least 1 (or a list of them), got {self.leaves!r}")
+        if self.clip is not None and (not _number(self.clip) or not self.clip > 0):
+            raise SegkitError(f"clip must be a positive number of scaled units (or None), got {self.clip!r}")
+        if self.workers is not None and (not _int(self.workers) or self.workers < 0):
+            raise SegkitError(f"workers must be 0 (automatic) or more, got {self.workers!r}")
+        if not isinstance(self.id_column, str) or not self.id_column:
+            raise SegkitError("the id column must be a column name")
+
+    @classmethod
+    def of(cls, config: "SegmentConfig | None" = None, **settings: Any) -> "SegmentConfig":
+        """``config`` (default: the defaults) with ``settings`` replacing its fields; an
+        unknown setting is a one-line error naming the known ones."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(settings) - known)
+        if unknown:
+            raise SegkitError(f"unknown segmentation setting {', '.join(unknown)}; "
+                              f"known: {', '.join(sorted(known))}")
+        return replace(config, **settings) if config is not None else cls(**settings)
+
+    def check_rows(self, n: int) -> None:
+        """A DataError when ``n`` rows are too few for ``k_max`` segments plus the held-out share."""
+        need = math.ceil(MIN_ROWS_PER_CLUSTER * self.k_max / (1 - self.held_out)) + 10
+        if n < need:
+            raise DataError(f"too few rows to try up to {self.k_max} segments: the table has {n:,} rows, "
+                            f"at least {need:,} are needed ({MIN_ROWS_PER_CLUSTER} training rows per "
+                            f"segment plus {self.held_out:.0%} held out); lower --k-max or add rows")
 
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``: called as work advances (for a progress bar)."""
@@ -53,7 +168,7 @@ class SegmentationResult:
     """What a run produced: the summary written to segments.json and the artifacts."""
 
     summary: dict
-    ruleset: object                 # toolkit.ruleset.Ruleset
+    ruleset: "Ruleset"
     assignments: pl.DataFrame       # id, cluster, segment
     space: SegmentSpace
     rules: D.SegmentRules
@@ -64,25 +179,6 @@ def _r(x: float | None, digits: int = 4) -> float | None:
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return None
     return round(float(x), digits)
-
-
-def _check_settings(n: int, k_min: int, k_max: int, bootstraps: int, candidate_bootstraps: int,
-                    held_out: float, max_conditions: int) -> None:
-    if not (isinstance(k_min, int) and isinstance(k_max, int)) or k_min < 2 or k_max < k_min:
-        raise SegkitError(f"k range must satisfy 2 <= k-min <= k-max, got {k_min}..{k_max}")
-    if k_max > 20:
-        raise SegkitError(f"k-max {k_max} is more segments than anyone can act on; use 20 or fewer")
-    if bootstraps < 1 or candidate_bootstraps < 1:
-        raise SegkitError("bootstraps must be at least 1 (20 or more for a stability claim)")
-    if not 0.05 <= held_out <= 0.5:
-        raise SegkitError(f"held-out share must be between 0.05 and 0.5, got {held_out}")
-    if max_conditions < 1:
-        raise SegkitError("max conditions per path must be at least 1")
-    need = math.ceil(MIN_ROWS_PER_CLUSTER * k_max / (1 - held_out)) + 10
-    if n < need:
-        raise DataError(f"too few rows to try up to {k_max} segments: the table has {n:,} rows, "
-                        f"at least {need:,} are needed ({MIN_ROWS_PER_CLUSTER} training rows per "
-                        f"segment plus {held_out:.0%} held out); lower --k-max or add rows")
 
 
 def _load(data: pl.DataFrame | str | Path) -> pl.DataFrame:
@@ -137,28 +233,35 @@ def _rule_stability(frame_train: pl.DataFrame, X_train: np.ndarray, boots: C.Boo
     return {"ari": float(np.mean(ari)) if ari else float("nan"), "ari_each": ari, "jaccard": jac_mean}
 
 
-def _probabilities(out_dir: Path, frame: pl.DataFrame) -> tuple[np.ndarray | None, str | None]:
-    path = out_dir / "scorecard.json"
-    if not path.exists():
+def _probabilities(scorecard: "Scorecard | str | os.PathLike | None",
+                   frame: pl.DataFrame) -> tuple[np.ndarray | None, str | None]:
+    """Each customer's predicted probability and where it came from (segments.json's
+    ``probabilities``: the scorecard's path, or ``skipped: why``), or (None, None)."""
+    if scorecard is None:
         return None, None
+    source = "scorecard passed to run_segmentation"
     try:
-        from toolkit.scorecard import Scorecard
+        if isinstance(scorecard, (str, os.PathLike)):
+            from toolkit.scorecard import Scorecard
 
-        return np.asarray(Scorecard.load(path).predict_proba(frame), dtype=float), str(path)
+            source = str(scorecard)
+            scorecard = Scorecard.load(scorecard)
+        return np.asarray(scorecard.predict_proba(frame), dtype=float), source
     except (ImportError, SegkitError) as exc:  # a scorecard for another table: skip the column
         return None, f"skipped: {exc}"
 
 
-def run_segmentation(data: pl.DataFrame | str | Path, out_dir: str | Path, *,
-                     id_column: str = schema.ID_COLUMN, features: Sequence[str] | None = None,
-                     k_min: int = 4, k_max: int = 8, bootstraps: int = 20,
-                     candidate_bootstraps: int = 8, seed: int = 42, held_out: float = 0.2,
-                     fit_rows: int = 40_000, n_init: int = 4, silhouette_rows: int = 10_000,
-                     tree_rows: int = 60_000, leaves: int | Sequence[int] | None = None,
-                     max_conditions: int = 3, indicators: bool = False, clip: float | None = 2.0,
-                     name: str | None = None, workers: int | None = None,
-                     progress: Progress | None = None) -> SegmentationResult:
+def run_segmentation(data: pl.DataFrame | str | Path, out_dir: str | Path,
+                     config: SegmentConfig | None = None, *,
+                     scorecard: "Scorecard | str | os.PathLike | None" = None,
+                     progress: Progress | None = None, **settings: Any) -> SegmentationResult:
     """Segment ``data`` (a frame or a CSV/Parquet path) and write the run files to ``out_dir``.
+
+    Settings come from ``config`` (a :class:`SegmentConfig`) and/or keyword arguments
+    named like its fields (``k_max=6``), which replace the config's; either way they are
+    validated before any work. ``scorecard`` (a Scorecard or the path of a scorecard.json)
+    adds each segment's mean predicted probability to the profiles; nothing is read from
+    ``out_dir`` (`segkit segment` and the demo pass the run folder's own scorecard).
 
     Returns a :class:`SegmentationResult`; ``segments.json`` holds ``summary``:
     ``k``, ``k_reason``, ``candidates`` (per k: silhouette, stability, min_jaccard,
@@ -167,23 +270,19 @@ def run_segmentation(data: pl.DataFrame | str | Path, out_dir: str | Path, *,
     ``fidelity``, ``fidelity_unrounded``, ``cost_ratio``, ``coverage``, ``default_share``,
     ``rules`` (order, default, paths, leaf grid), ``segments`` (per segment: cluster, name,
     rule, size), ``centroids`` (scaled and human units), ``transform`` (the fitted space),
-    ``profiles``, ``settings``, ``timings``.
+    ``profiles``, ``probabilities``, ``settings`` (the config as run), ``timings``.
 
     ``workers`` (default: up to 4 cores) run refits side by side; BLAS and OpenMP are held to
     one thread each meanwhile (see :func:`toolkit.clustering.parallel_map`).
     """
+    cfg = SegmentConfig.of(config, **settings)
+    cfg = replace(cfg, candidate_bootstraps=min(cfg.candidate_bootstraps, cfg.bootstraps),
+                  workers=cfg.workers or C.default_workers())
     with C.single_threaded():
-        return _run(data, out_dir, id_column=id_column, features=features, k_min=k_min,
-                    k_max=k_max, bootstraps=bootstraps, candidate_bootstraps=candidate_bootstraps,
-                    seed=seed, held_out=held_out, fit_rows=fit_rows, n_init=n_init,
-                    silhouette_rows=silhouette_rows, tree_rows=tree_rows, leaves=leaves,
-                    max_conditions=max_conditions, indicators=indicators, clip=clip, name=name,
-                    workers=workers or C.default_workers(), progress=progress)
+        return _run(data, out_dir, cfg, scorecard, progress)
 
 
-def _run(data, out_dir, *, id_column, features, k_min, k_max, bootstraps, candidate_bootstraps,
-         seed, held_out, fit_rows, n_init, silhouette_rows, tree_rows, leaves, max_conditions,
-         indicators, clip, name, workers, progress) -> SegmentationResult:
+def _run(data, out_dir, cfg: SegmentConfig, scorecard, progress: Progress | None) -> SegmentationResult:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     clock = [t0]
@@ -193,9 +292,8 @@ def _run(data, out_dir, *, id_column, features, k_min, k_max, bootstraps, candid
         timings[key] = round(now - clock[0], 3)
         clock[0] = now
 
-    candidate_bootstraps = min(candidate_bootstraps, bootstraps)
-    ks = list(range(k_min, k_max + 1)) if isinstance(k_min, int) and isinstance(k_max, int) else []
-    total = len(ks) * (candidate_bootstraps + 1) + 2 * bootstraps - candidate_bootstraps + 4
+    ks = list(range(cfg.k_min, cfg.k_max + 1))
+    total = len(ks) * (cfg.candidate_bootstraps + 1) + 2 * cfg.bootstraps - cfg.candidate_bootstraps + 4
     done = [0]
 
     def step(stage: str, count: int = 1) -> None:
@@ -207,28 +305,26 @@ def _run(data, out_dir, *, id_column, features, k_min, k_max, bootstraps, candid
     from toolkit.outputs import check_outputs
 
     check_outputs(inputs=[] if isinstance(data, pl.DataFrame) else [data], folders=[out],
-                  outputs=[out / SEGMENTS_YAML, out / SEGMENTS_JSON, out / ASSIGNMENTS])
+                  outputs=[runs.Run(out).file(name) for name in runs.SEGMENT_OUTPUTS])
     if progress is not None:
         progress("Reading the customer table", 0, total)
     frame = _load(data)
     from toolkit.io import check_unique_ids, require_columns
 
-    require_columns(frame, [id_column], "id column")
-    check_unique_ids(frame, id_column)
+    require_columns(frame, [cfg.id_column], "id column")
+    check_unique_ids(frame, cfg.id_column)
     # +-inf is missing in every command (toolkit.model_input); the fingerprint is of the table as read
     raw_frame = frame
-    frame, infinite = infinite_to_missing(frame, [c for c in frame.columns if c != id_column])
-    feats = select_features(frame, features)
+    frame, infinite = infinite_to_missing(frame, [c for c in frame.columns if c != cfg.id_column])
+    feats = select_features(frame, cfg.features)
     n = frame.height
-    _check_settings(n, k_min, k_max, bootstraps, candidate_bootstraps, held_out, max_conditions)
+    cfg.check_rows(n)
     lap("load")
 
     # 1-2. split, space
-    perm = np.random.default_rng([seed, 11]).permutation(n)
-    n_held = int(round(n * held_out))
-    held, train = np.sort(perm[:n_held]), np.sort(perm[n_held:])
+    held, train = held_out_split(n, cfg.seed, cfg.held_out)
     frame_train, frame_held = frame[train], frame[held]
-    space = fit_space(frame_train, feats, indicators=indicators, clip=clip)
+    space = fit_space(frame_train, feats, indicators=cfg.indicators, clip=cfg.clip)
     X = space.transform(frame).astype(np.float32)
     X_train, X_held = X[train], X[held]
     distinct = pl.from_numpy(X_train).hash_rows(seed=0).n_unique()
@@ -240,30 +336,30 @@ def _run(data, out_dir, *, id_column, features, k_min, k_max, bootstraps, candid
     lap("space")
 
     # 3-4. candidates, choice, full bootstraps
-    cands = C.evaluate_candidates(X_train, ks, seed=seed, bootstraps=candidate_bootstraps,
-                                  n_init=n_init, fit_rows=fit_rows, silhouette_rows=silhouette_rows,
-                                  on_step=lambda: step("Scoring k candidates"), workers=workers)
+    cands = C.evaluate_candidates(X_train, ks, seed=cfg.seed, bootstraps=cfg.candidate_bootstraps,
+                                  n_init=cfg.n_init, fit_rows=cfg.fit_rows, silhouette_rows=cfg.silhouette_rows,
+                                  on_step=lambda: step("Scoring k candidates"), workers=cfg.workers)
     best, reason = C.choose_k(cands)
     best.chosen = True
     k = best.k
     lap("candidates")
     labels = C.assign(X, best.centroids)
     labels_train = labels[train]
-    C.bootstrap_stability(X_train, labels_train, k, bootstraps=bootstraps, seed=seed, n_init=n_init,
-                          fit_rows=fit_rows, start=best.boots.count, into=best.boots,
-                          on_step=lambda: step(f"Bootstrapping k={k}"), workers=workers)
+    C.bootstrap_stability(X_train, labels_train, k, bootstraps=cfg.bootstraps, seed=cfg.seed, n_init=cfg.n_init,
+                          fit_rows=cfg.fit_rows, start=best.boots.count, into=best.boots,
+                          on_step=lambda: step(f"Bootstrapping k={k}"), workers=cfg.workers)
     lap("cluster_bootstraps")
 
     # 5. distill (tree rows and validation rows come from the training customers only)
-    rng = np.random.default_rng([seed, 12])
+    rng = np.random.default_rng([cfg.seed, TREE_ROWS_STREAM])
     order_train = rng.permutation(len(train))
-    n_tree = min(tree_rows, int(len(train) * 0.75))
+    n_tree = min(cfg.tree_rows, int(len(train) * 0.75))
     tree_local = np.sort(order_train[:n_tree])
     valid_local = np.sort(order_train[n_tree:n_tree + 20_000])
     infos = D.column_infos(frame_train[tree_local], feats)
     dist = D.distill(frame_train, labels_train, list(range(k)), features=feats, fit_rows=tree_local,
-                     valid_rows=valid_local if len(valid_local) else None, leaves=leaves,
-                     max_conditions=max_conditions, seed=seed, infos=infos, workers=workers)
+                     valid_rows=valid_local if len(valid_local) else None, leaves=cfg.leaves,
+                     max_conditions=cfg.max_conditions, seed=cfg.seed, infos=infos, workers=cfg.workers)
     rules = dist.rules
     step("Distilling rules")
     lap("distill")
@@ -277,18 +373,18 @@ def _run(data, out_dir, *, id_column, features, k_min, k_max, bootstraps, candid
     cost_ratio = cost_rules / cost_clusters if cost_clusters > 0 else float("nan")
     explicit = np.isin(rl_held, rules.ordered)
     coverage = float(explicit.mean()) if len(rl_held) else float("nan")
-    raw_rules = D.tree_rules(dist.model, feats, infos, max_conditions=max_conditions, rounded=False)
+    raw_rules = D.tree_rules(dist.model, feats, infos, max_conditions=cfg.max_conditions, rounded=False)
     fidelity_raw = D.fidelity(raw_rules.assign(frame_held), cl_held)
-    rule_stab = _rule_stability(frame_train, X_train, best.boots, rule_labels[train], k, seed=seed,
-                                tree_rows=n_tree, leaves=dist.leaves, max_conditions=max_conditions,
+    rule_stab = _rule_stability(frame_train, X_train, best.boots, rule_labels[train], k, seed=cfg.seed,
+                                tree_rows=n_tree, leaves=dist.leaves, max_conditions=cfg.max_conditions,
                                 infos=infos, features=feats,
                                 on_step=lambda: step("Refitting rules on bootstraps"),
-                                workers=workers)
+                                workers=cfg.workers)
     lap("rule_stability")
 
     # 7. profiles and names (on the rule segments: what users get)
     seg_col = "__segment"
-    probs, prob_source = _probabilities(out, frame)
+    probs, prob_source = _probabilities(scorecard, frame)
     cluster_str = pl.Series(seg_col, [str(c) for c in rule_labels])
     prof_frame = frame.with_columns(cluster_str)
     profiles = profile_segments(prof_frame, seg_col, probability=probs,
@@ -311,7 +407,7 @@ def _run(data, out_dir, *, id_column, features, k_min, k_max, bootstraps, candid
 
     data_fp = fingerprint(raw_frame)
     cluster_jac = best.boots.cluster_jaccard()
-    run_name = name or out.resolve().name or "segments"
+    run_name = cfg.name or out.resolve().name or "segments"
     ruleset = build_ruleset(rules, ids, cluster_names, profiles, name=run_name, run=str(out),
                             data_fingerprint=data_fp, fidelity=fidelity, stability=rule_stab["ari"],
                             base_rate=_base_rate(frame))
@@ -320,7 +416,7 @@ def _run(data, out_dir, *, id_column, features, k_min, k_max, bootstraps, candid
     applied = ruleset.apply(frame.select(feats)).get_column("segment").to_numpy()
     ruleset_agreement = float(np.mean(applied == seg_col_values))
     assignments = pl.DataFrame({
-        id_column: frame.get_column(id_column),
+        cfg.id_column: frame.get_column(cfg.id_column),
         "cluster": pl.Series(labels.astype(np.int32) + 1),
         "segment": pl.Series(list(seg_col_values), dtype=pl.String),
     })
@@ -381,19 +477,16 @@ def _run(data, out_dir, *, id_column, features, k_min, k_max, bootstraps, candid
         "profiles": [p.to_dict() for p in profiles],
         "probabilities": prob_source,
         "infinite_values": infinite,  # column -> count of +-inf values, treated as missing
-        "settings": {
-            "id_column": id_column, "features": feats, "k_min": k_min, "k_max": k_max,
-            "bootstraps": bootstraps, "candidate_bootstraps": candidate_bootstraps, "seed": seed,
-            "held_out": held_out, "fit_rows": fit_rows, "n_init": n_init,
-            "silhouette_rows": silhouette_rows, "tree_rows": n_tree, "leaves": leaves,
-            "max_conditions": max_conditions, "indicators": indicators, "clip": clip,
-            "rows": n, "data_fingerprint": data_fp, "workers": workers,
-        },
+        # the settings as run: features chosen, tree rows capped by the training rows
+        "settings": {**asdict(replace(cfg, features=tuple(feats), tree_rows=n_tree)),
+                     "rows": n, "data_fingerprint": data_fp},
         "timings": timings,
         "definitions": DEFINITIONS,
     }
     out.mkdir(parents=True, exist_ok=True)
-    paths = {"yaml": out / SEGMENTS_YAML, "json": out / SEGMENTS_JSON, "assignments": out / ASSIGNMENTS}
+    run = runs.Run(out)
+    paths = {"yaml": run.file(runs.RULESET), "json": run.file(runs.SEGMENTS),
+             "assignments": run.file(runs.ASSIGNMENTS)}
     ruleset.save(paths["yaml"])
     atomic_write_frame(paths["assignments"], assignments)  # readers never see half a file
     lap("write")

@@ -17,7 +17,7 @@ import warnings
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 import polars as pl
@@ -30,6 +30,9 @@ from toolkit.fileio import atomic_write_frame, atomic_write_json
 from toolkit.model_input import FeatureSpec, describe_infinite, infinite_to_missing, merge_counts, to_model_input
 from toolkit.schema import BY_NAME
 from toolkit.train_plan import INTERACTION_CANDIDATES, MAX_CATEGORY_LEVELS, make_plan, sql_size_message
+
+if TYPE_CHECKING:
+    from toolkit.scorecard import Scorecard
 
 Progress = Callable[[str], None]
 
@@ -57,7 +60,7 @@ class TrainConfig:
 
 @dataclass
 class TrainResult:
-    scorecard: object
+    scorecard: "Scorecard"
     metrics: dict
     split: pl.DataFrame                         # id, split
     feature_specs: list[FeatureSpec] = field(default_factory=list)
@@ -299,21 +302,26 @@ def train_file(data: str | Path, config: TrainConfig, out: str | Path, *,
 
 
 def save_run(result: TrainResult, run_dir: str | Path) -> Path:
-    """Write scorecard.json, metrics.json and split.parquet into ``run_dir``."""
-    run = _check_run_outputs(run_dir)
-    run.mkdir(parents=True, exist_ok=True)
-    result.scorecard.save(run / "scorecard.json")
-    atomic_write_json(run / "metrics.json", result.metrics)
-    atomic_write_frame(run / "split.parquet", result.split)
-    return run
+    """Write scorecard.json, metrics.json and split.parquet (:data:`toolkit.runs.TRAIN_OUTPUTS`)
+    into ``run_dir``, each atomically."""
+    from toolkit.runs import METRICS, SCORECARD, SPLIT, Run
+
+    _check_run_outputs(run_dir)
+    run = Run(run_dir)
+    run.path.mkdir(parents=True, exist_ok=True)
+    result.scorecard.save(run.file(SCORECARD))
+    atomic_write_json(run.file(METRICS), result.metrics)
+    atomic_write_frame(run.file(SPLIT), result.split)
+    return run.path
 
 
 def _check_run_outputs(run_dir: str | Path, inputs: list = ()) -> Path:
     """The run folder and the files training writes into it, checked before any work."""
     from toolkit.outputs import check_outputs
 
-    run = Path(run_dir)
-    check_outputs(inputs=inputs, folders=[run],
-                  outputs=[run / name for name in ("scorecard.json", "metrics.json", "split.parquet")])
-    return run
+    from toolkit.runs import TRAIN_OUTPUTS, Run
+
+    run = Run(run_dir)
+    check_outputs(inputs=inputs, folders=[run.path], outputs=[run.file(name) for name in TRAIN_OUTPUTS])
+    return run.path
 

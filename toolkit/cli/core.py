@@ -66,12 +66,14 @@ def score_command(
 
     from toolkit.model_input import ScoringInputReport
     from toolkit.outputs import check_outputs
-    from toolkit.runs import load_ruleset_if_any, load_scorecard
+    from toolkit.runs import RULESET, SCORECARD, Run
     from toolkit.scoring import count_rows, score_file
 
-    check_outputs(inputs=[data, Path(run) / "scorecard.json", Path(run) / "segments.yaml"], outputs=[out])
-    scorecard = load_scorecard(run)
-    ruleset = load_ruleset_if_any(run)
+    folder = Run(run)
+    check_outputs(inputs=[data, folder.file(SCORECARD), folder.file(RULESET)], outputs=[out])
+    folder = Run.of(folder)
+    scorecard = folder.require_scorecard()
+    ruleset = folder.ruleset()
     started = time.perf_counter()
     with _progress() as progress:
         task = progress.add_task("Scoring", total=count_rows(data))

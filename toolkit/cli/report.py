@@ -124,7 +124,10 @@ def monitor_command(
     from toolkit.monitor import STRICT_EXIT_CODE, monitor_run
     from toolkit.outputs import check_outputs
 
-    check_outputs(inputs=[data, reference], outputs=[json_out or Path(run) / "monitor.json"])
+    from toolkit.runs import MONITOR, Run
+
+    out = json_out or Run(run).file(MONITOR)
+    check_outputs(inputs=[data, reference], outputs=[out])
     from toolkit.summary import live_status
 
     with live_status(console, "Comparing the new batch with the reference"):
@@ -137,7 +140,6 @@ def monitor_command(
     if console.width < NARROW:
         for line in monitor_notes(result):
             console.print(escape(line), highlight=False)
-    out = json_out or (Path(run) / "monitor.json")
     atomic_write_json(out, result.to_dict())
     for warning in result.warnings:
         console.print(f"[bold yellow]Warning:[/] {warning}")

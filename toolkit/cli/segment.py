@@ -42,8 +42,16 @@ def segment_command(
     workers: int = typer.Option(0, "--workers", help="Parallel refits (0: one per core, up to 4)."),
 ) -> None:
     """Cluster customers, check stability, distill the clusters into rules (segments.yaml)."""
-    from toolkit.segmentation import run_segmentation
+    from toolkit.runs import SCORECARD, Run
+    from toolkit.segmentation import SegmentConfig, run_segmentation
     from toolkit.summary import segments_table
+
+    config = SegmentConfig(id_column=id_column, features=_split(features), k_min=k_min, k_max=k_max,
+                           bootstraps=bootstraps, candidate_bootstraps=candidate_bootstraps, seed=seed,
+                           held_out=held_out, leaves=leaves or None, max_conditions=max_conditions,
+                           indicators=indicators, workers=workers or None)
+    # profiles quote the mean predicted probability when the run folder has a trained model
+    scorecard = Run(out).existing(SCORECARD)
 
     with Progress(SpinnerColumn(), TextColumn("[progress.description]{task.description}"),
                   BarColumn(), TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
@@ -53,11 +61,7 @@ def segment_command(
         def progress(stage: str, done: int, total: int) -> None:
             bar.update(task, description=stage, completed=done, total=total)
 
-        result = run_segmentation(
-            data, out, id_column=id_column, features=_split(features), k_min=k_min, k_max=k_max,
-            bootstraps=bootstraps, candidate_bootstraps=candidate_bootstraps, seed=seed,
-            held_out=held_out, leaves=leaves or None, max_conditions=max_conditions,
-            indicators=indicators, workers=workers or None, progress=progress)
+        result = run_segmentation(data, out, config, scorecard=scorecard, progress=progress)
     s = result.summary
     from toolkit.model_input import describe_infinite
 
