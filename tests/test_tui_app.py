@@ -15,13 +15,14 @@ from toolkit.compare import compare_approaches
 from toolkit.ruleset import Ruleset
 from toolkit.run_view import sort_segment_rows
 from tui.app import SegkitApp
+from tui.tabs import TABS
 from tui.commands import commands
 from tui.screens.detail import PAGE_ROWS, SegmentDetailScreen
 from tui.screens.export import ExportScreen
 from tui.screens.help import HelpScreen, help_text
 from tui.screens.setup import SetupScreen
 import tui_run
-from tui_run import copy_run, screen_text, settle
+from tui_run import RecordingApp, copy_run, notes, screen_text, settle
 
 SIZE = (100, 32)
 
@@ -38,10 +39,6 @@ def drive(app: SegkitApp, steps, size=SIZE):
 
 def table_keys(table: DataTable) -> list[str]:
     return [table.coordinate_to_cell_key((i, 0)).row_key.value for i in range(table.row_count)]
-
-
-def notes(app) -> list[str]:
-    return [str(n.message) for n in app._notifications]
 
 
 def test_segments_tab_lists_sorts_and_charts(run):
@@ -73,7 +70,7 @@ def test_segments_tab_lists_sorts_and_charts(run):
         assert pane.chart == "rate"
         assert "purchase rate" in screen_text(app).lower()
 
-    drive(SegkitApp(run, strict=True, watch_disk=None), steps)
+    drive(RecordingApp(run, strict=True, watch_disk=None), steps)
 
 
 def test_segment_detail_pages_and_exports_an_audience(run, tmp_path):
@@ -119,7 +116,7 @@ def test_segment_detail_pages_and_exports_an_audience(run, tmp_path):
         got = pl.read_csv(out)
         assert got["customer_id"].to_list() == expected["customer_id"].to_list()
 
-    drive(SegkitApp(run, strict=True, watch_disk=None), steps)
+    drive(RecordingApp(run, strict=True, watch_disk=None), steps)
 
 
 def test_explain_a_customer_from_the_detail_list(run):
@@ -134,7 +131,7 @@ def test_explain_a_customer_from_the_detail_list(run):
         assert app.query_one("TabbedContent").active == "customer"
         assert first in str(app.query_one("#customer-summary", Static).render())
 
-    drive(SegkitApp(run, strict=True, watch_disk=None), steps)
+    drive(RecordingApp(run, strict=True, watch_disk=None), steps)
 
 
 def test_export_dialog_validates_and_writes_ruleset_and_model(run, tmp_path):
@@ -169,7 +166,7 @@ def test_export_dialog_validates_and_writes_ruleset_and_model(run, tmp_path):
         assert "purchase_probability" in (tmp_path / "model.sql").read_text()
         assert any("Wrote the model as SQL" in n for n in notes(app))
 
-    drive(SegkitApp(run, strict=True, watch_disk=None), steps)
+    drive(RecordingApp(run, strict=True, watch_disk=None), steps)
 
 
 def test_model_tab_metrics_shapes_interactions_deciles(run):
@@ -202,7 +199,7 @@ def test_model_tab_metrics_shapes_interactions_deciles(run):
         await pilot.press("f")
         assert app.focused.id == "model-feature"
 
-    drive(SegkitApp(run, strict=True, watch_disk=None), steps)
+    drive(RecordingApp(run, strict=True, watch_disk=None), steps)
 
 
 def test_customer_lookup_found_missing_and_random(run):
@@ -225,7 +222,7 @@ def test_customer_lookup_found_missing_and_random(run):
         await settle(app, pilot)
         assert box.value.startswith("C") and box.value in str(app.query_one("#customer-summary", Static).render())
 
-    drive(SegkitApp(run, strict=True, watch_disk=None), steps)
+    drive(RecordingApp(run, strict=True, watch_disk=None), steps)
 
 
 def test_compare_tab_shows_both_sides(run):
@@ -238,7 +235,7 @@ def test_compare_tab_shows_both_sides(run):
         text = screen_text(app)
         assert "Purchase model (supervised)" in text and "Segments (unsupervised)" in text
 
-    drive(SegkitApp(run, strict=True, watch_disk=None), steps)
+    drive(RecordingApp(run, strict=True, watch_disk=None), steps)
 
 
 def test_help_screen_and_command_palette(run):
@@ -265,7 +262,7 @@ def test_help_screen_and_command_palette(run):
         await pilot.press("ctrl+pagedown", "ctrl+pagedown")
         assert app.query_one("TabbedContent").active == "segments"
 
-    drive(SegkitApp(run, strict=True, watch_disk=None), steps)
+    drive(RecordingApp(run, strict=True, watch_disk=None), steps)
 
 
 def test_every_binding_has_a_palette_command_and_a_help_line(run):
@@ -281,8 +278,7 @@ def test_every_binding_has_a_palette_command_and_a_help_line(run):
         help_md = help_text().lower()
         for owner in (SegkitApp, SegmentsPane, ModelPane, CustomerPane, RulesPane, Detail):
             for binding in owner.BINDINGS:
-                if binding.action in ("show_tab('segments')", "show_tab('model')", "show_tab('customer')",
-                                      "show_tab('rules')", "show_tab('compare')"):
+                if binding.action in {t.action for t in TABS}:
                     assert binding.action in actions
                     continue
                 assert binding.action in actions, f"{owner.__name__}: {binding.action} has no palette command"
@@ -295,7 +291,7 @@ def test_every_binding_has_a_palette_command_and_a_help_line(run):
         for r in app.segment_rows:
             assert f"Open segment: {r.name}" in titles
 
-    drive(SegkitApp(run, strict=True, watch_disk=None), steps)
+    drive(RecordingApp(run, strict=True, watch_disk=None), steps)
 
 
 def test_missing_run_offers_a_demo_and_opens_it(tmp_path):
@@ -319,7 +315,7 @@ def test_missing_run_offers_a_demo_and_opens_it(tmp_path):
         assert not isinstance(app.screen, SetupScreen)
         assert app.query_one("#segments-table", DataTable).row_count == len(Ruleset.load(target / "segments.yaml").ids)
 
-    drive(SegkitApp(target, strict=True, watch_disk=None, demo_runner=fake_demo), steps)
+    drive(RecordingApp(target, strict=True, watch_disk=None, demo_runner=fake_demo), steps)
 
 
 def test_setup_refuses_a_bad_number_and_reports_a_failed_demo(tmp_path):
@@ -337,7 +333,7 @@ def test_setup_refuses_a_bad_number_and_reports_a_failed_demo(tmp_path):
         assert "disk full" in str(app.screen.query_one("#setup-status", Static).render())
         assert isinstance(app.screen, SetupScreen)
 
-    drive(SegkitApp(tmp_path / "none", strict=True, watch_disk=None, demo_runner=failing), steps)
+    drive(RecordingApp(tmp_path / "none", strict=True, watch_disk=None, demo_runner=failing), steps)
 
 
 def test_corrupt_ruleset_is_a_notification_and_opens_in_the_editor(run):
@@ -354,7 +350,7 @@ def test_corrupt_ruleset_is_a_notification_and_opens_in_the_editor(run):
         await settle(app, pilot)
         assert (run / "segments.yaml").read_text() == bad  # refused, nothing written
 
-    drive(SegkitApp(run, strict=True, watch_disk=None), steps)
+    drive(RecordingApp(run, strict=True, watch_disk=None), steps)
 
 
 def test_a_rule_on_a_column_the_data_lacks(run):
@@ -367,7 +363,7 @@ def test_a_rule_on_a_column_the_data_lacks(run):
         assert "the rules do not fit the data" in str(app.query_one("#segments-status", Static).render())
         assert app.rules.problem is not None and "unknown column 'lifetime_value'" in app.rules.problem.message
 
-    drive(SegkitApp(run, strict=True, watch_disk=None), steps)
+    drive(RecordingApp(run, strict=True, watch_disk=None), steps)
 
 
 def test_run_without_data_still_shows_the_model(run, tmp_path):
@@ -387,12 +383,12 @@ def test_run_without_data_still_shows_the_model(run, tmp_path):
         await settle(app, pilot)
         assert "data.parquet" in str(app.query_one("#customer-summary", Static).render())
 
-    drive(SegkitApp(bare, strict=True, watch_disk=None), steps)
+    drive(RecordingApp(bare, strict=True, watch_disk=None), steps)
     # --data brings the customers back
     async def with_data(app, pilot):
         assert app.query_one("#segments-table", DataTable).row_count > 1
 
-    drive(SegkitApp(bare, run / "data.parquet", strict=True, watch_disk=None), with_data)
+    drive(RecordingApp(bare, run / "data.parquet", strict=True, watch_disk=None), with_data)
 
 
 def test_every_tab_at_80x24(run):
@@ -411,7 +407,7 @@ def test_every_tab_at_80x24(run):
                 assert app.query_one("#rules-coverage").region.y > app.query_one("#rules-editor").region.y
                 assert app.query_one("#rules-editor").region.height >= 5
 
-    drive(SegkitApp(run, strict=True, watch_disk=None), steps, size=(80, 24))
+    drive(RecordingApp(run, strict=True, watch_disk=None), steps, size=(80, 24))
 
 
 @pytest.mark.parametrize("victim", ["data.parquet", "scores.parquet", "scorecard.json", "assignments.parquet"])
@@ -420,8 +416,8 @@ def test_corrupt_files_are_notifications_not_crashes(run, victim):
 
     async def steps(app, pilot):
         assert app.is_running
-        said = [n for n in app._notifications if victim in str(n.message)]
-        assert said and "Unexpected" not in str(said[0].message)  # named, readable
+        said = [n for n in notes(app) if victim in n]
+        assert said and "Unexpected" not in said[0]  # named, readable
         for tab in "2345":
             await pilot.press(tab)
             await settle(app, pilot)
@@ -429,4 +425,4 @@ def test_corrupt_files_are_notifications_not_crashes(run, victim):
         await settle(app, pilot)
         assert app.is_running
 
-    drive(SegkitApp(run, watch_disk=None), steps)  # not strict: exactly what users run
+    drive(RecordingApp(run, watch_disk=None), steps)  # not strict: exactly what users run

@@ -16,23 +16,18 @@ from textual.widgets import DataTable, Static, TabbedContent
 
 from toolkit.report import describe_shape
 from toolkit.ruleset import Ruleset
-from tui.app import SegkitApp
 from tui.format import BLOCKS, count
 from tui.screens.detail import SegmentDetailScreen
 from tui.screens.dialogs import ChoiceScreen
 from tui.screens.help import HelpScreen, help_text
 from tui.screens.setup import SetupScreen
 import tui_run
-from tui_run import copy_run, screen_text, settle
+from tui_run import RecordingApp, copy_run, notes, screen_text, settle
 
 
 @pytest.fixture
 def run(tmp_path) -> Path:
     return copy_run(tmp_path / "demo")
-
-
-def notes(app) -> list[str]:
-    return [str(n.message) for n in app._notifications]
 
 
 def region_lines(app, widget) -> list[str]:
@@ -89,7 +84,7 @@ def test_bar_charts_have_one_row_per_label_at_every_size(run, size):
         top = list(app.pane("model").scorecard.term_importances().items())[:15]
         check_bars(region_lines(app, imp), [k for k, _ in top], [v for _, v in top])
 
-    tui_run.drive(SegkitApp(run, strict=True, watch_disk=None), steps, size)
+    tui_run.drive(RecordingApp(run, strict=True, watch_disk=None), steps, size)
 
 
 def test_demo_finishing_under_the_help_opens_the_run(tmp_path):
@@ -120,7 +115,7 @@ def test_demo_finishing_under_the_help_opens_the_run(tmp_path):
         assert not isinstance(app.screen, (SetupScreen, HelpScreen))
         assert app.query_one("#segments-table", DataTable).row_count == len(Ruleset.load(target / "segments.yaml").ids)
 
-    tui_run.drive(SegkitApp(target, strict=True, watch_disk=None, demo_runner=slow_demo), steps, (80, 24))
+    tui_run.drive(RecordingApp(target, strict=True, watch_disk=None, demo_runner=slow_demo), steps, (80, 24))
 
 
 def test_segments_tab_at_80x24_shows_whole_rules_numbers_and_keys(run):
@@ -155,7 +150,7 @@ def test_segments_tab_at_80x24_shows_whole_rules_numbers_and_keys(run):
             if child.display:
                 assert child.region.right <= bar_x - 1, child  # a blank cell before the scrollbar
 
-    tui_run.drive(SegkitApp(run, strict=True, watch_disk=None), steps, (80, 24))
+    tui_run.drive(RecordingApp(run, strict=True, watch_disk=None), steps, (80, 24))
 
 
 def test_digits_type_in_the_rules_editor_and_escape_then_switches_tabs(run):
@@ -178,7 +173,7 @@ def test_digits_type_in_the_rules_editor_and_escape_then_switches_tabs(run):
         await settle(app, pilot)
         assert app.query_one(TabbedContent).active == "segments"
 
-    tui_run.drive(SegkitApp(run, strict=True, watch_disk=None), steps, (110, 34), keys=("4",))
+    tui_run.drive(RecordingApp(run, strict=True, watch_disk=None), steps, (110, 34), keys=("4",))
     assert "Esc" in help_text() and "leave the editor" in help_text().lower()
 
 
@@ -223,11 +218,11 @@ def test_saving_edited_rules_recomputes_everything_derived_from_them(run):
         await settle(app, pilot)
         assert isinstance(app.screen, SegmentDetailScreen)
         row = next(r for r in app.segment_rows if r.id == target)
-        assert row.size == int((saved.apply(app._segmented)["segment"] == target).sum())
+        assert row.size == int((saved.apply(app.segmented_frame())["segment"] == target).sum())
         assert count(row.size) in str(app.screen.query_one("#detail-title", Static).render())
         assert f"fidelity {fidelity:.1%}" in str(app.screen.query_one("#detail-about", Static).render())
 
-    tui_run.drive(SegkitApp(run, strict=True, watch_disk=None), steps, (110, 34), keys=("4",))
+    tui_run.drive(RecordingApp(run, strict=True, watch_disk=None), steps, (110, 34), keys=("4",))
 
 
 def test_skewed_shape_uses_a_log_axis_and_describes_the_trend(run):
@@ -251,7 +246,7 @@ def test_skewed_shape_uses_a_log_axis_and_describes_the_trend(run):
         await pilot.pause()
         assert not pane.shape_log_x
 
-    tui_run.drive(SegkitApp(run, strict=True, watch_disk=None), steps, (100, 40))
+    tui_run.drive(RecordingApp(run, strict=True, watch_disk=None), steps, (100, 40))
 
 
 def test_external_change_keeps_the_cursor_and_never_replaces_unsaved_edits(run):
@@ -283,4 +278,4 @@ def test_external_change_keeps_the_cursor_and_never_replaces_unsaved_edits(run):
         assert rules.text == external + "# and again\n"
         assert rules.editor.cursor_location == (6, 4)
 
-    tui_run.drive(SegkitApp(run, strict=True, watch_disk=None), steps, (110, 34), keys=("4",))
+    tui_run.drive(RecordingApp(run, strict=True, watch_disk=None), steps, (110, 34), keys=("4",))

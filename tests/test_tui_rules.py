@@ -13,7 +13,7 @@ from toolkit.ruleset import Ruleset
 from tui.app import SegkitApp
 from tui.screens.dialogs import ChoiceScreen, PromptScreen
 import tui_run
-from tui_run import copy_run, settle
+from tui_run import RecordingApp, copy_run, notes, settle
 
 SIZE = (110, 34)
 
@@ -26,10 +26,6 @@ def run(tmp_path) -> Path:
 def drive(app: SegkitApp, steps, size=SIZE):
     """Like test_tui_app's, on the Rules screen (key 4)."""
     tui_run.drive(app, steps, size, keys=("4",))
-
-
-def notes(app) -> list[str]:
-    return [str(n.message) for n in app._notifications]
 
 
 async def type_at_end_of_rule(app, pilot, segment_id: str, text: str) -> None:
@@ -83,7 +79,7 @@ def test_edit_see_coverage_save_and_reload(run):
         await settle(app, pilot)
         assert "Crew " in rules.text
 
-    drive(SegkitApp(run, strict=True, watch_disk=None), steps)
+    drive(RecordingApp(run, strict=True, watch_disk=None), steps)
 
 
 def test_conflicting_edit_on_disk_is_detected(run, tmp_path):
@@ -119,7 +115,7 @@ def test_conflicting_edit_on_disk_is_detected(run, tmp_path):
         assert path.read_text() == theirs
         assert rules.session.path == tmp_path / "mine.yaml" and not rules.dirty
 
-    drive(SegkitApp(run, strict=True, watch_disk=None), steps)
+    drive(RecordingApp(run, strict=True, watch_disk=None), steps)
 
 
 def test_conflict_then_reload_keeps_edits_undoable(run):
@@ -142,7 +138,7 @@ def test_conflict_then_reload_keeps_edits_undoable(run):
         await settle(app, pilot)
         assert rules.text == mine  # the discarded edits come back with undo
 
-    drive(SegkitApp(run, strict=True, watch_disk=None), steps)
+    drive(RecordingApp(run, strict=True, watch_disk=None), steps)
 
 
 def test_parse_error_shows_position_and_blocks_saving(run):
@@ -173,7 +169,7 @@ def test_parse_error_shows_position_and_blocks_saving(run):
         await pilot.pause()
         assert not isinstance(app.screen, PromptScreen)
 
-    drive(SegkitApp(run, strict=True, watch_disk=None), steps)
+    drive(RecordingApp(run, strict=True, watch_disk=None), steps)
 
 
 def test_rename_move_and_undo_from_the_keyboard(run):
@@ -221,7 +217,7 @@ def test_rename_move_and_undo_from_the_keyboard(run):
         assert Ruleset.load(path).names[second] == "Fresh faces"
         assert [r.name for r in app.segment_rows if r.id == second] == ["Fresh faces"]
 
-    drive(SegkitApp(run, strict=True, watch_disk=None), steps)
+    drive(RecordingApp(run, strict=True, watch_disk=None), steps)
 
 
 def test_unsaved_edits_survive_a_crash_and_quitting_asks(run):
@@ -239,7 +235,7 @@ def test_unsaved_edits_survive_a_crash_and_quitting_asks(run):
         await pilot.press("escape")
         assert app.is_running
 
-    drive(SegkitApp(run, strict=True, watch_disk=None), edit)
+    drive(RecordingApp(run, strict=True, watch_disk=None), edit)
     assert (run / ".segments.yaml.unsaved").read_text() == state["text"]
 
     async def restore(app, pilot):
@@ -255,7 +251,7 @@ def test_unsaved_edits_survive_a_crash_and_quitting_asks(run):
         assert not (run / ".segments.yaml.unsaved").exists()
 
     async def main():
-        app = SegkitApp(run, strict=True, watch_disk=None)
+        app = RecordingApp(run, strict=True, watch_disk=None)
         async with app.run_test(size=SIZE) as pilot:
             await settle(app, pilot)
             await restore(app, pilot)

@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import html
+import re
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+
+from tui.app import SegkitApp
 
 ROWS = 3000
 SEED = 7
@@ -68,22 +73,68 @@ def drive(app, steps, size: tuple[int, int], keys: tuple[str, ...] = ()) -> None
 
 async def settle(app, pilot, rounds: int = 20) -> None:
     """Wait until no worker runs and the Rules editor has no check in flight."""
-    from textual.worker import WorkerCancelled, WorkerState
+    from textual.worker import WorkerCancelled, WorkerFailed, WorkerState
 
     for _ in range(rounds):
         try:
             await app.workers.wait_for_complete()
         except WorkerCancelled:  # an exclusive worker replaced by a newer one
             pass
+        except WorkerFailed:  # the app reported it (a notification; strict apps raise)
+            pass
         await pilot.pause()
         busy = [w for w in app.workers if w.state in (WorkerState.PENDING, WorkerState.RUNNING)]
         rules = app.query("RulesPane")
-        checking = bool(rules) and (rules.first()._check_running or rules.first()._check_pending)
+        checking = bool(rules) and rules.first().checking
         if not busy and not checking:
             return
     raise AssertionError("the app did not settle")
 
 
+_LINE_WIDTH = re.compile(r'<clipPath id="[^"]*-line-0">\s*<rect x="0" y="[\d.]+" width="([\d.]+)"')
+_TEXT = re.compile(r'<text class="[^"]*" x="([\d.]+)" y="[\d.]+" textLength="[\d.]+" '
+                   r'clip-path="url\(#[^"]*-line-(\d+)\)">([^<]*)</text>')
+
+
 def screen_text(app) -> str:
-    """The visible screen as plain text (for assertions on what the user reads)."""
-    return "\n".join("".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips())
+    """The visible screen as plain text, one line per terminal row, each as wide as the
+    terminal (for assertions on what the user reads). Read from the public SVG screenshot
+    (``App.export_screenshot``): each text run sits at x = column * cell width."""
+    svg = app.export_screenshot()
+    width, height = app.size
+    cell = float(_LINE_WIDTH.search(svg).group(1)) / width
+    grid = [[" "] * width for _ in range(height)]
+    for x, line, text in _TEXT.findall(svg):
+        row, col = grid[int(line)], round(float(x) / cell)
+        for i, ch in enumerate(html.unescape(text).replace("\xa0", " ")):
+            if col + i < width:
+                row[col + i] = ch
+    return "\n".join("".join(row) for row in grid)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One notification the app showed."""
+
+    message: str
+    title: str
+    severity: str
+
+
+class RecordingApp(SegkitApp):
+    """The app, keeping every notification it shows in ``notices`` (through the public
+    ``App.notify``, which widgets' ``notify`` calls too)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.notices: list[Notice] = []
+
+    def notify(self, message: str, *, title: str = "", severity="information", timeout=None,
+               markup: bool = True) -> None:
+        self.notices.append(Notice(str(message), title, severity))
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+
+def notes(app: RecordingApp) -> list[str]:
+    """The messages of every notification so far."""
+    return [n.message for n in app.notices]

@@ -1,34 +1,45 @@
 """The segkit terminal UI: tabs over one run folder, loaded in workers, aggregates first.
 
+Who does what: the app owns the run's state (:class:`tui.state.RunState`) and every slow
+job (thread workers); panes and screens post messages (:mod:`tui.messages`) that the app
+handles with ``@on``; the tabs come from one registry (:mod:`tui.tabs`).
+
 Loading order (``_load_run``, one thread worker): the small JSON files, the ruleset and the
 segment table from a column projection (the first screen, well under 2 s for 180K
 customers); then compare rows and the scorecard; then the full customer table, its segments
 and the coverage engine for the Rules editor. Slow work never runs on the UI thread, and
-every failure becomes a notification: SegkitErrors as their message, anything else as
-"unexpected error" (re-raised when ``strict`` so tests see bugs).
+every failure becomes a notification naming its place: a worker's error reaches
+``_worker_failed`` (the one handler), SegkitErrors show as their message, anything else as
+"unexpected error" (re-raised when ``strict`` so tests see bugs). A part of the load that
+fails (one unreadable file) is reported where it happens and the rest still shows.
 """
 
 from __future__ import annotations
 
-import functools
 import time
 import traceback
 from pathlib import Path
+from typing import Callable, ClassVar, TypeVar
 
-import polars as pl
-from textual import work
+from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.widget import Widget
 from textual.widgets import Header, Input, TabbedContent, TabPane, TextArea
+from textual.worker import Worker, WorkerState
 
 from toolkit.errors import SegkitError
-from toolkit.run_view import RunView, SegmentRow
+from toolkit.run_view import RunView
 from tui.commands import SegkitCommands
+from tui.messages import (CustomerRequested, EditRule, ExportRequested, OpenSegment, PageRequested,
+                          ProfileRequested, RulesDirtyChanged, RulesetSaved, ShowTab)
 from tui.screens.detail import SegmentDetailScreen
 from tui.screens.dialogs import ChoiceScreen
 from tui.screens.export import ExportScreen
 from tui.screens.help import HelpScreen
 from tui.screens.setup import SetupScreen
+from tui.state import RunState
+from tui.tabs import TABS, Tab, tab_bindings
 from tui.widgets.compare import ComparePane
 from tui.widgets.customer import CustomerPane
 from tui.widgets.footer import SegkitFooter
@@ -36,22 +47,14 @@ from tui.widgets.model import ModelPane
 from tui.widgets.rules import RulesPane
 from tui.widgets.segments import SegmentsPane
 
-TABS = (("segments", "Segments"), ("model", "Model"), ("customer", "Customer"), ("rules", "Rules"),
-        ("compare", "Compare"))
 NARROW = 100  # below this width the Rules tab stacks editor and coverage
+T = TypeVar("T")
 
 
-def reported(title: str):
-    """Wrap a thread worker so that any error becomes a notification instead of a crash."""
-    def wrap(method):
-        @functools.wraps(method)
-        def run(self, *args, **kwargs):
-            try:
-                return method(self, *args, **kwargs)
-            except Exception as exc:  # noqa: BLE001 - the one place errors of workers end up
-                self._from_thread(self.report_error, exc, title)
-        return run
-    return wrap
+def job(place: str, group: str):
+    """A thread worker of the app, at most one per ``group``, whose error becomes a
+    notification titled ``place`` (:meth:`SegkitApp._worker_failed`) instead of a crash."""
+    return work(thread=True, exclusive=True, group=group, name=place, exit_on_error=False)
 
 
 def run_demo_process(out, *, rows: int, emit, started=None) -> None:
@@ -87,55 +90,67 @@ class SegkitApp(App):
     """Explore a segkit run: segments, model, customers, rules, exports."""
 
     TITLE = "segkit"
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     COMMANDS = App.COMMANDS | {SegkitCommands}
+    TABS: ClassVar[tuple[Tab, ...]] = TABS
     BINDINGS = [
         Binding("f1,question_mark", "help", "Help"),
         Binding("x", "export", "Export"),
-        Binding("1", "show_tab('segments')", "Segments", show=False),
-        Binding("2", "show_tab('model')", "Model", show=False),
-        Binding("3", "show_tab('customer')", "Customer", show=False),
-        Binding("4", "show_tab('rules')", "Rules", show=False),
-        Binding("5", "show_tab('compare')", "Compare", show=False),
-        Binding("ctrl+pagedown", "next_tab(1)", "Next tab", show=False, priority=True),
-        Binding("ctrl+pageup", "next_tab(-1)", "Previous tab", show=False, priority=True),
+        *tab_bindings(TABS),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        """A subclass with its own ``TABS`` gets their keys too (Textual merges the
+        ``BINDINGS`` of each class over its base's, key by key)."""
+        if "TABS" in cls.__dict__ and "BINDINGS" not in cls.__dict__:
+            cls.BINDINGS = tab_bindings(cls.TABS)
+        super().__init_subclass__(**kwargs)
 
     def __init__(self, run_dir: str | Path = "runs/demo", data: str | Path | None = None, *,
                  demo_runner=None, watch_disk: float | None = 2.0, strict: bool = False):
         super().__init__()
-        self.run_dir = Path(run_dir)
-        self.data = Path(data) if data is not None else None
+        self.state = RunState(Path(run_dir), Path(data) if data is not None else None)
         self.demo_runner = demo_runner or run_demo_process
         self.watch_disk_seconds = watch_disk
         self.strict = strict
-        self.view: RunView | None = None
-        self.saved_ruleset = None
-        self.ruleset_problem: str | None = None
-        self.segment_rows: list[SegmentRow] = []
-        self.segments_json: dict | None = None
-        self.metrics: dict | None = None
-        self._segmented: pl.DataFrame | None = None
-        self._profiles: dict = {}
+        self._edited_fidelity: tuple[float | None] | None = None  # set once rules were edited and saved
         self._started = time.perf_counter()
         self.first_screen_seconds: float | None = None
         self.full_load_seconds: float | None = None
 
+    # -- the state, read by tests, benchmarks and the palette -----------------------------
+    @property
+    def run_dir(self) -> Path:
+        return self.state.run_dir
+
+    @property
+    def data(self) -> Path | None:
+        return self.state.data
+
+    @property
+    def view(self) -> RunView | None:
+        return self.state.view
+
+    @property
+    def saved_ruleset(self):
+        return self.state.saved_ruleset
+
+    @property
+    def segment_rows(self):
+        return self.state.segment_rows
+
+    def segmented_frame(self):
+        """The customers with their segment under the saved ruleset (loads when needed)."""
+        return self.state.segmented_frame()
+
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Header()
-        with TabbedContent(initial="segments", id="tabs"):
-            with TabPane("Segments", id="segments"):
-                yield SegmentsPane(id="segments-pane")
-            with TabPane("Model", id="model"):
-                yield ModelPane(id="model-pane")
-            with TabPane("Customer", id="customer"):
-                yield CustomerPane(id="customer-pane")
-            with TabPane("Rules", id="rules"):
-                yield RulesPane(id="rules-pane")
-            with TabPane("Compare", id="compare"):
-                yield ComparePane(id="compare-pane")
+        with TabbedContent(initial=self.TABS[0].id, id="tabs"):
+            for tab in self.TABS:
+                with TabPane(tab.label, id=tab.id):
+                    yield tab.pane(id=tab.pane_id)
         yield SegkitFooter()
 
     def on_mount(self) -> None:
@@ -150,8 +165,17 @@ class SegkitApp(App):
     def _update_narrow(self) -> None:
         self.set_class(self.size.width < NARROW, "-narrow")
 
-    def pane(self, tab: str):
-        return self.query_one(f"#{tab}-pane")
+    def tab(self, tab_id: str) -> Tab:
+        """The registry entry of ``tab_id`` (KeyError: no such tab)."""
+        for tab in self.TABS:
+            if tab.id == tab_id:
+                return tab
+        raise KeyError(tab_id)
+
+    def pane(self, tab_id: str) -> Widget:
+        """The pane shown in tab ``tab_id``."""
+        tab = self.tab(tab_id)
+        return self.query_one(f"#{tab.pane_id}", tab.pane)
 
     @property
     def rules(self) -> RulesPane:
@@ -159,14 +183,12 @@ class SegkitApp(App):
 
     @property
     def rules_dirty(self) -> bool:
-        try:
-            return self.rules.dirty
-        except Exception:
-            return False
+        rules = self.query(RulesPane)
+        return bool(rules) and rules.first().dirty
 
     def update_title(self) -> None:
         parts = [str(self.run_dir)]
-        total = sum(r.size for r in self.segment_rows)
+        total = sum(r.size for r in self.state.segment_rows)
         if total:
             parts.append(f"{total:,} customers")
         if self.rules_dirty:
@@ -185,23 +207,38 @@ class SegkitApp(App):
         if self.strict:
             raise exc
 
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """The one place the errors of the app's workers end up (see :func:`job`)."""
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.report_error(event.worker.error, event.worker.name or "Problem")
+
     def warn(self, message: str, title: str = "Run folder") -> None:
         self.notify(message, severity="warning", title=title, timeout=12)
 
-    def _from_thread(self, callback, *args) -> None:
+    def _from_thread(self, callback: Callable[..., object], *args) -> None:
         try:
             self.call_from_thread(callback, *args)
         except RuntimeError:  # the app has closed
             pass
 
+    def _part(self, place: str, load: Callable[[], T]) -> T | None:
+        """``load()`` in a worker, or None after reporting its SegkitError titled ``place``:
+        one unreadable file of a run must not hide what the others show."""
+        try:
+            return load()
+        except SegkitError as exc:
+            self._from_thread(self.report_error, exc, place)
+            return None
+
     # -- loading ---------------------------------------------------------------------------
     def open_run(self) -> None:
         if not self.run_dir.is_dir():
             self.sub_title = f"no run at {self.run_dir}"
-            self.push_screen(SetupScreen(self.run_dir))
+            self.push_screen(SetupScreen(self.run_dir, self.demo_runner), self._setup_done)
             return
         try:
-            self.view = RunView(self.run_dir, self.data)
+            self.state.view = RunView(self.run_dir, self.data)
         except SegkitError as exc:
             self.report_error(exc, "Cannot open the run")
             return
@@ -210,34 +247,25 @@ class SegkitApp(App):
         self.refresh_bindings()
         self._load_run()
 
-    @work(thread=True, exclusive=True, group="load")
-    @reported("Loading the run")
+    def _setup_done(self, created: bool | None) -> None:
+        if created:
+            self.open_run()
+
+    @job("Loading the run", "load")
     def _load_run(self) -> None:
-        view = self.view
+        view = self.state.view
         assert view is not None
+        metrics = self._part("metrics.json", view.metrics)
+        summary = self._part("segments.json", view.segments_summary)
         ruleset, problem = None, None
         try:
-            metrics = view.metrics()
-        except SegkitError as exc:
-            metrics = None
-            self._from_thread(self.report_error, exc, "metrics.json")
-        try:
-            summary = view.segments_summary()
-        except SegkitError as exc:
-            summary = None
-            self._from_thread(self.report_error, exc, "segments.json")
-        try:
             ruleset = view.ruleset()
-        except SegkitError as exc:
+        except SegkitError as exc:  # shown in the Rules editor, where it can be fixed
             problem = str(exc)
-        rows, rows_error, columns = [], None, None
-        data_ok = view.has_data
-        if data_ok:
-            try:
-                columns = view.data_schema()
-            except SegkitError as exc:  # an unreadable customer table: say it once, show the rest
-                data_ok = False
-                self._from_thread(self.report_error, exc, "Customers")
+        rows, rows_error = [], None
+        # an unreadable customer table: say it once, show the rest
+        columns = self._part("Customers", view.data_schema) if view.has_data else None
+        data_ok = columns is not None
         if data_ok:
             try:
                 rows = view.segment_rows(ruleset)
@@ -248,7 +276,7 @@ class SegkitApp(App):
                         rows = view.segment_rows(None)
                     except SegkitError:
                         rows = []
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - the model and rules still show
                 self._from_thread(self.report_error, exc, "Loading segments")
         self._from_thread(self._overview_ready, metrics, summary, ruleset, problem, rows, rows_error,
                           columns)
@@ -256,41 +284,41 @@ class SegkitApp(App):
             from toolkit.compare import compare_approaches
 
             comparison = compare_approaches(view.run)
-            self._from_thread(self.pane("compare").show_rows, comparison)
+            self._from_thread(lambda: self.query_one(ComparePane).show_rows(comparison))
         except SegkitError as exc:
-            self._from_thread(self.pane("compare").show_message, str(exc))
-        if view.has_scorecard:
-            try:
-                card = view.scorecard()
-                self._from_thread(self.pane("model").set_scorecard, card)
-            except SegkitError as exc:
-                self._from_thread(self.report_error, exc, "scorecard.json")
+            reason = str(exc)
+            self._from_thread(lambda: self.query_one(ComparePane).show_message(reason))
+        card = self._part("scorecard.json", view.scorecard) if view.has_scorecard else None
+        if card is not None:
+            self._from_thread(lambda: self.query_one(ModelPane).set_scorecard(card))
         if not data_ok:
             return
-        try:
+        usable = ruleset if rows_error is None else None
+
+        def customers():
             frame = view.frame()
-            usable = ruleset if rows_error is None else None
-            segmented = view.with_segments(usable, frame)
-            rows = view.aggregate(frame, usable)
-            engine = view.coverage_engine(usable, frame)
-        except SegkitError as exc:
-            self._from_thread(self.report_error, exc, "Loading customers")
+            return (view.with_segments(usable, frame), view.aggregate(frame, usable),
+                    view.coverage_engine(usable, frame), frame.schema)
+
+        loaded = self._part("Loading customers", customers)
+        if loaded is None:
             return
-        self._from_thread(self._frame_ready, segmented, rows, engine, frame.schema)
+        self._from_thread(self._frame_ready, *loaded)
         for problem in view.problems:
             self._from_thread(self.warn, problem)
 
     def _overview_ready(self, metrics, summary, ruleset, problem, rows, rows_error, columns) -> None:
-        view = self.view
-        self.metrics = metrics
-        self.segments_json = summary
-        self.saved_ruleset = ruleset
-        self.ruleset_problem = problem
-        self.segment_rows = rows
-        segments: SegmentsPane = self.pane("segments")
+        state = self.state
+        view = state.view
+        state.metrics = metrics
+        state.segments_json = summary
+        state.saved_ruleset = ruleset
+        state.ruleset_problem = problem
+        state.segment_rows = rows
+        segments = self.query_one(SegmentsPane)
         note = ""
         if problem:
-            note = "segments.yaml has an error: fix it in the Rules tab (4)"
+            note = f"segments.yaml has an error: fix it in the Rules tab ({self.tab('rules').key})"
             self.notify(problem, severity="error", title="segments.yaml", timeout=15)
         elif rows_error:
             note = "the rules do not fit the data"
@@ -303,7 +331,7 @@ class SegkitApp(App):
                 f"[b]segkit tui --run {self.run_dir} --data FILE[/] to see segments and customers.")
         else:
             segments.show_rows(rows, note)
-        self.pane("model").set_metrics(metrics)
+        self.query_one(ModelPane).set_metrics(metrics)
         if view is not None:
             self.rules.open_file(view.ruleset_path, columns)
         self.first_screen_seconds = time.perf_counter() - self._started
@@ -311,134 +339,133 @@ class SegkitApp(App):
         self._focus_tab(self.query_one(TabbedContent).active)
 
     def _frame_ready(self, segmented, rows, engine, schema) -> None:
-        self._segmented = segmented
-        self.segment_rows = rows
-        segments: SegmentsPane = self.pane("segments")
-        segments.show_rows(rows, getattr(segments, "note", ""))
-        view = self.view
+        self.state.segmented = segmented
+        self.state.segment_rows = rows
+        segments = self.query_one(SegmentsPane)
+        segments.show_rows(rows, segments.note)
+        view = self.state.view
+        assert view is not None
         self.rules.set_engine(engine, schema, measure=lambda rules: view.ruleset_figures(rules).fidelity)
-        self.pane("model").set_frame(segmented)
+        self.query_one(ModelPane).set_frame(segmented)
         self.full_load_seconds = time.perf_counter() - self._started
-        if isinstance(self.screen, SegmentDetailScreen):
-            self.screen.refresh_all()
+        self._refresh_details()
 
-    def segmented_frame(self) -> pl.DataFrame:
-        """The customers with their segment under the saved ruleset (loads when needed)."""
-        if self._segmented is None:
-            if self.view is None:
-                raise SegkitError("no run is open")
-            self._segmented = self.view.with_segments(self.saved_ruleset)
-        return self._segmented
-
-    def on_rules_pane_ruleset_saved(self, message: RulesPane.RulesetSaved) -> None:
-        """The Rules editor saved (or reloaded) the run's ruleset: recompute everything derived
-        from it (segments, profiles, an open segment detail, the Compare tab's figures)."""
-        message.stop()
-        if self.view is None or message.path.resolve() != self.view.ruleset_path.resolve():
-            return
-        self.saved_ruleset = message.ruleset
-        self.ruleset_problem = None
-        self._profiles.clear()
-        self._edited_fidelity = (message.fidelity,) if message.edited else getattr(self, "_edited_fidelity", None)
-        self._resegment(message.ruleset)
-
-    @work(thread=True, exclusive=True, group="resegment")
-    @reported("Segments")
-    def _resegment(self, ruleset) -> None:
-        view = self.view
-        try:
-            figures = comparison = None
-            if view.frame_loaded:
-                frame = view.frame()
-                segmented = view.with_segments(ruleset, frame)
-                rows = view.aggregate(frame, ruleset)
-                if getattr(self, "_edited_fidelity", None) is not None:
-                    from toolkit.compare import compare_approaches
-
-                    figures = view.ruleset_figures(ruleset)
-                    comparison = compare_approaches(view.run, rules=figures.as_overrides())
-            else:
-                segmented, rows = None, view.segment_rows(ruleset)
-        except SegkitError as exc:
-            self._from_thread(self.report_error, exc, "Segments")
-            return
-        self._from_thread(self._resegmented, segmented, rows, figures, comparison)
-
-    def _resegmented(self, segmented, rows, figures=None, comparison=None) -> None:
-        if segmented is not None:
-            self._segmented = segmented
-        self.segment_rows = rows
-        segments: SegmentsPane = self.pane("segments")
-        segments.show_rows(rows, "")
-        self.update_title()
-        edited = getattr(self, "_edited_fidelity", None)
-        if edited is not None and self.saved_ruleset is not None:
-            if comparison is not None:
-                self.pane("compare").show_rows(comparison)
-            self.pane("compare").show_saved_rules(self.saved_ruleset, rows, edited[0], figures)
+    def _refresh_details(self) -> None:
         for screen in self.screen_stack:
             if isinstance(screen, SegmentDetailScreen):
                 screen.refresh_all()
 
+    @on(RulesetSaved)
+    def _ruleset_saved(self, message: RulesetSaved) -> None:
+        """The Rules editor saved (or reloaded) the run's ruleset: recompute everything derived
+        from it (segments, profiles, an open segment detail, the Compare tab's figures)."""
+        message.stop()
+        view = self.state.view
+        if view is None or message.path.resolve() != view.ruleset_path.resolve():
+            return
+        self.state.saved_ruleset = message.ruleset
+        self.state.ruleset_problem = None
+        self.state.profiles.clear()
+        if message.edited:
+            self._edited_fidelity = (message.fidelity,)
+        self._resegment(message.ruleset)
+
+    @job("Segments", "resegment")
+    def _resegment(self, ruleset) -> None:
+        view = self.state.view
+        assert view is not None
+        figures = comparison = None
+        if view.frame_loaded:
+            frame = view.frame()
+            segmented = view.with_segments(ruleset, frame)
+            rows = view.aggregate(frame, ruleset)
+            if self._edited_fidelity is not None:
+                from toolkit.compare import compare_approaches
+
+                figures = view.ruleset_figures(ruleset)
+                comparison = compare_approaches(view.run, rules=figures.as_overrides())
+        else:
+            segmented, rows = None, view.segment_rows(ruleset)
+        self._from_thread(self._resegmented, segmented, rows, figures, comparison)
+
+    def _resegmented(self, segmented, rows, figures=None, comparison=None) -> None:
+        state = self.state
+        if segmented is not None:
+            state.segmented = segmented
+        state.segment_rows = rows
+        self.query_one(SegmentsPane).show_rows(rows, "")
+        self.update_title()
+        edited = self._edited_fidelity
+        if edited is not None and state.saved_ruleset is not None:
+            compare = self.query_one(ComparePane)
+            if comparison is not None:
+                compare.show_rows(comparison)
+            compare.show_saved_rules(state.saved_ruleset, rows, edited[0], figures)
+        self._refresh_details()
+
     def _watch_disk(self) -> None:
         try:
             self.rules.watch_disk()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - a timer: report, keep watching
             self.report_error(exc, "Rules")
 
+    @on(RulesDirtyChanged)
+    def _rules_dirty_changed(self, message: RulesDirtyChanged) -> None:
+        message.stop()
+        self.update_title()
+
     # -- segment detail --------------------------------------------------------------------
-    def on_segments_pane_open_segment(self, message: SegmentsPane.OpenSegment) -> None:
+    @on(OpenSegment)
+    def _open_segment_requested(self, message: OpenSegment) -> None:
+        message.stop()
         self.open_segment(message.segment_id)
 
     def open_segment(self, segment_id: str | None = None) -> None:
         if segment_id is None:
-            segment_id = self.pane("segments").highlighted
+            segment_id = self.query_one(SegmentsPane).highlighted
         if not segment_id:
             self.notify("No segment to open yet", severity="warning")
             return
         if isinstance(self.screen, SegmentDetailScreen):
             self.screen.dismiss()
-        self.push_screen(SegmentDetailScreen(segment_id))
+        self.push_screen(SegmentDetailScreen(segment_id, self.state))
 
-    def load_profiles(self, segment_id: str) -> None:
-        if segment_id in self._profiles:
-            self._show_profile(segment_id)
+    @on(ProfileRequested)
+    def _profile_requested(self, message: ProfileRequested) -> None:
+        message.stop()
+        if message.segment_id in self.state.profiles:
+            self._show_profile(message.segment_id)
             return
-        self._profiles_worker(segment_id)
+        self._profiles_worker(message.segment_id)
 
-    @work(thread=True, exclusive=True, group="profiles")
-    @reported("Profile")
+    @job("Profile", "profiles")
     def _profiles_worker(self, segment_id: str) -> None:
-        try:
-            segmented = self.segmented_frame()
-            profiles = self.view.profiles(segmented, self.saved_ruleset)
-        except SegkitError as exc:
-            self._from_thread(self.report_error, exc, "Profile")
-            return
+        view = self.state.view
+        assert view is not None
+        profiles = view.profiles(self.state.segmented_frame(), self.state.saved_ruleset)
         self._from_thread(self._store_profiles, profiles, segment_id)
 
     def _store_profiles(self, profiles: dict, segment_id: str) -> None:
-        self._profiles = profiles
+        self.state.profiles = profiles
         self._show_profile(segment_id)
 
     def _show_profile(self, segment_id: str) -> None:
         screen = self.screen
         if isinstance(screen, SegmentDetailScreen) and screen.segment_id == segment_id:
-            screen.show_profile(self._profiles.get(segment_id))
+            screen.show_profile(self.state.profiles.get(segment_id))
 
-    def load_page(self, segment_id: str, offset: int, limit: int) -> None:
-        self._page_worker(segment_id, offset, limit)
+    @on(PageRequested)
+    def _page_requested(self, message: PageRequested) -> None:
+        message.stop()
+        self._page_worker(message.segment_id, message.offset, message.limit)
 
-    @work(thread=True, exclusive=True, group="page")
-    @reported("Customers")
+    @job("Customers", "page")
     def _page_worker(self, segment_id: str, offset: int, limit: int) -> None:
-        try:
-            segmented = self.segmented_frame()
-            page = self.view.page(segmented, segment_id, offset=offset, limit=limit,
-                                  columns=self.view.sample_columns(segmented))
-        except SegkitError as exc:
-            self._from_thread(self.report_error, exc, "Customers")
-            return
+        view = self.state.view
+        assert view is not None
+        segmented = self.state.segmented_frame()
+        page = view.page(segmented, segment_id, offset=offset, limit=limit,
+                         columns=view.sample_columns(segmented))
         self._from_thread(self._show_page, segment_id, page)
 
     def _show_page(self, segment_id: str, page) -> None:
@@ -447,34 +474,47 @@ class SegkitApp(App):
             screen.show_page(page)
 
     # -- customers -------------------------------------------------------------------------
-    def lookup_customer(self, customer_id: str) -> None:
-        if self.view is None:
-            return
-        self._lookup_worker(customer_id)
-
-    @work(thread=True, exclusive=True, group="customer")
-    @reported("Customer")
-    def _lookup_worker(self, customer_id: str) -> None:
-        pane: CustomerPane = self.pane("customer")
-        try:
-            explanation = self.view.explain_customer(customer_id, self.saved_ruleset)
-        except SegkitError as exc:
-            self._from_thread(pane.show_not_found, str(exc))
-            return
-        self._from_thread(pane.show, explanation)
+    @on(CustomerRequested)
+    def _customer_requested(self, message: CustomerRequested) -> None:
+        message.stop()
+        if message.customer_id is None:
+            self.random_customer()
+        else:
+            self.explain_customer(message.customer_id)
 
     def random_customer(self) -> None:
-        customer_id = self.view.random_customer_id() if self.view is not None else None
+        view = self.state.view
+        customer_id = view.random_customer_id() if view is not None else None
         if customer_id is None:
             self.notify("The customers are still loading; try again in a moment", severity="warning")
             return
         self.explain_customer(customer_id)
 
     def explain_customer(self, customer_id: str) -> None:
+        """Show the Customer tab explaining ``customer_id``."""
         self.action_show_tab("customer")
-        self.pane("customer").lookup(customer_id)
+        self.query_one(CustomerPane).looking_up(customer_id)
+        if self.state.view is not None:
+            self._lookup_worker(customer_id)
+
+    @job("Customer", "customer")
+    def _lookup_worker(self, customer_id: str) -> None:
+        view = self.state.view
+        assert view is not None
+        pane = self.query_one(CustomerPane)
+        try:
+            explanation = view.explain_customer(customer_id, self.state.saved_ruleset)
+        except SegkitError as exc:  # an unknown id: said in the pane, where it was typed
+            self._from_thread(pane.show_not_found, str(exc))
+            return
+        self._from_thread(pane.show, explanation)
 
     # -- rules -----------------------------------------------------------------------------
+    @on(EditRule)
+    def _edit_rule_requested(self, message: EditRule) -> None:
+        message.stop()
+        self.edit_rule(message.segment_id)
+
     def edit_rule(self, segment_id: str) -> None:
         if isinstance(self.screen, SegmentDetailScreen):
             self.screen.dismiss()
@@ -482,18 +522,24 @@ class SegkitApp(App):
         self.rules.goto_segment(segment_id)
 
     # -- export ----------------------------------------------------------------------------
+    @on(ExportRequested)
+    def _export_requested(self, message: ExportRequested) -> None:
+        message.stop()
+        self.open_export(message.kind, segment=message.segment, fmt=message.fmt, dialect=message.dialect)
+
     def open_export(self, kind: str = "ruleset", *, segment: str | None = None, fmt: str | None = None,
                     dialect: str = "duckdb") -> None:
-        if self.view is None:
+        if self.state.view is None:
             self.notify("Open a run first", severity="warning")
             return
         if isinstance(self.screen, ExportScreen):
             return
-        self.push_screen(ExportScreen(kind, segment=segment, fmt=fmt, dialect=dialect))
+        self.push_screen(ExportScreen(self.state, kind, segment=segment, fmt=fmt, dialect=dialect,
+                                      rules_dirty=self.rules_dirty))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide keys that mean nothing yet (no run open: nothing to export)."""
-        if action == "export" and self.view is None:
+        if action == "export" and self.state.view is None:
             return False
         if action == "export" and isinstance(self.focused, (Input, TextArea)):
             return False  # "x" types there; the footer must not promise otherwise
@@ -508,29 +554,30 @@ class SegkitApp(App):
             self.open_export("ruleset")
 
     # -- navigation ------------------------------------------------------------------------
+    @on(ShowTab)
+    def _show_tab_requested(self, message: ShowTab) -> None:
+        message.stop()
+        self.action_show_tab(message.tab)
+
     def action_show_tab(self, tab: str) -> None:
         while isinstance(self.screen, (SegmentDetailScreen, HelpScreen)):
             self.screen.dismiss()
-        tabs = self.query_one(TabbedContent)
-        tabs.active = tab
+        self.query_one(TabbedContent).active = tab
         self._focus_tab(tab)
 
     def action_next_tab(self, step: int) -> None:
-        ids = [t for t, _ in TABS]
+        ids = [t.id for t in self.TABS]
         current = self.query_one(TabbedContent).active
         self.action_show_tab(ids[(ids.index(current) + step) % len(ids)] if current in ids else ids[0])
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         self._focus_tab(event.pane.id or "")
 
-    def _focus_tab(self, tab: str) -> None:
-        target = {"segments": "#segments-table", "model": "#model-pane", "customer": "#customer-id",
-                  "rules": "#rules-editor", "compare": "#compare-pane"}.get(tab)
-        if target:
-            try:
-                self.query_one(target).focus()
-            except Exception:
-                pass
+    def _focus_tab(self, tab_id: str) -> None:
+        try:
+            self.query_one(self.tab(tab_id).focus_selector).focus()
+        except Exception:  # noqa: BLE001 - not mounted yet, or an unknown tab: nothing to focus
+            pass
 
     def pane_action(self, tab: str, action: str) -> None:
         """Run a tab's action from the palette: show the tab, then act."""

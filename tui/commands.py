@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from toolkit.exports import RULESET_FORMATS
 from toolkit.rules import DIALECTS
+from tui.tabs import key_range
+
+if TYPE_CHECKING:
+    from tui.app import SegkitApp
 
 
 @dataclass(frozen=True)
@@ -20,16 +24,16 @@ class Command:
     action: str  # the binding action this command stands for (kept in step by a test)
 
 
-def commands(app) -> list[Command]:
+def commands(app: SegkitApp) -> list[Command]:
     """The palette's commands for the app's current state (segments, formats, ...)."""
     out: list[Command] = []
 
     def add(title: str, help: str, run: Callable[[], object], action: str) -> None:
         out.append(Command(title, help, run, action))
 
-    for tab, label in (("segments", "Segments"), ("model", "Model"), ("customer", "Customer"),
-                       ("rules", "Rules"), ("compare", "Compare")):
-        add(f"Go to {label}", f"Show the {label} tab", partial(app.action_show_tab, tab), f"show_tab('{tab}')")
+    for tab in app.TABS:
+        add(f"Go to {tab.label}", f"Show the {tab.label} tab", partial(app.action_show_tab, tab.id), tab.action)
+    keys = key_range(app.TABS)
     add("Next tab", "Ctrl+PageDown", partial(app.action_next_tab, 1), "next_tab(1)")
     add("Previous tab", "Ctrl+PageUp", partial(app.action_next_tab, -1), "next_tab(-1)")
     add("Help", "Keys, tabs and what the numbers mean (F1 or ?)", app.action_help, "help")
@@ -83,8 +87,8 @@ def commands(app) -> list[Command]:
         "lookup")
     add("Random customer", "Explain a customer picked at random", partial(app.pane_action, "customer", "random"),
         "random")
-    add("Leave the customer id box", "So that 1-5 switch tabs again", partial(app.pane_action, "customer", "leave_input"),
-        "leave_input")
+    add("Leave the customer id box", f"So that {keys} switch tabs again",
+        partial(app.pane_action, "customer", "leave_input"), "leave_input")
     # rules
     for title, help, action in (
             ("Save the ruleset", "Write segments.yaml atomically (refused on errors or disk conflicts)", "save"),
@@ -96,7 +100,7 @@ def commands(app) -> list[Command]:
             ("Move segment down", "Check it later (Alt+Down)", "move(1)"),
             ("Reload the ruleset from disk", "Replace the editor text with the file", "reload"),
             ("Go to the error", "Move the cursor to the parse error", "goto_error"),
-            ("Leave the rules editor", "So that 1-5 switch tabs again (Esc)", "leave_editor")):
+            ("Leave the rules editor", f"So that {keys} switch tabs again (Esc)", "leave_editor")):
         add(title, help, partial(app.pane_action, "rules", action), action)
     return out
 

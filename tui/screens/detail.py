@@ -13,6 +13,8 @@ from toolkit import schema
 from toolkit.rules import to_english
 from toolkit.run_view import Page
 from tui.format import bar, count, escape, num, pct
+from tui.messages import CustomerRequested, EditRule, ExportRequested, PageRequested, ProfileRequested
+from tui.state import RunState
 from tui.widgets.footer import SegkitFooter
 
 PAGE_ROWS = 50
@@ -22,7 +24,12 @@ SAMPLE_HEADERS = {"purchase_probability": "Probability", "will_purchase": "Likel
 
 
 class SegmentDetailScreen(Screen):
-    """Who is in one segment and what to do with them."""
+    """Who is in one segment and what to do with them.
+
+    Reads the run's ``state`` (segment rows, saved ruleset, segments.json) when it draws;
+    asks the app for the slow parts (profile, pages of customers) and for everything that
+    leaves the screen (export, edit the rule, explain a customer) with messages.
+    """
 
     BINDINGS = [
         Binding("escape", "back", "Back"),
@@ -34,9 +41,10 @@ class SegmentDetailScreen(Screen):
         Binding("enter", "customer", "Explain customer", show=False),
     ]
 
-    def __init__(self, segment_id: str) -> None:
+    def __init__(self, segment_id: str, state: RunState) -> None:
         super().__init__()
         self.segment_id = segment_id
+        self.state = state
         self.page_offset = 0
         self.page_info: Page | None = None
 
@@ -61,9 +69,8 @@ class SegmentDetailScreen(Screen):
 
     # -- filling ---------------------------------------------------------------------------
     def refresh_all(self) -> None:
-        app = self.app
-        rs = app.saved_ruleset  # type: ignore[attr-defined]
-        row = next((r for r in app.segment_rows if r.id == self.segment_id), None)  # type: ignore[attr-defined]
+        rs = self.state.saved_ruleset
+        row = self.state.row(self.segment_id)
         title = self.query_one("#detail-title", Static)
         if row is None:
             title.update(f"Segment {escape(self.segment_id)} is not in the saved ruleset.")
@@ -77,8 +84,8 @@ class SegmentDetailScreen(Screen):
             f"[b]{pct(row.purchase_rate)}[/] · mean predicted probability [b]{pct(row.mean_probability)}[/]"))
         self._fill_rule(rs)
         self._fill_about(rs)
-        app.load_profiles(self.segment_id)  # type: ignore[attr-defined]
-        app.load_page(self.segment_id, self.page_offset, PAGE_ROWS)  # type: ignore[attr-defined]
+        self.post_message(ProfileRequested(self.segment_id))
+        self.post_message(PageRequested(self.segment_id, self.page_offset, PAGE_ROWS))
 
     def _fill_rule(self, rs) -> None:
         box = self.query_one("#detail-rule", Static)
@@ -102,7 +109,7 @@ class SegmentDetailScreen(Screen):
             lines.append(f"campaign: [b]{escape(seg.campaign)}[/]")
         facts = [f"{label}{':' if label in ('source', 'run') else ''} {escape(text)}"
                  for label, text in rs.provenance.facts()]
-        summary = self.app.segments_json or {}  # type: ignore[attr-defined]
+        summary = self.state.segments_json or {}
         stab = summary.get("stability") or {}
         cj = (stab.get("cluster_jaccard") or {}).get(self.segment_id)
         rj = (stab.get("rules_jaccard") or {}).get(self.segment_id)
@@ -174,11 +181,10 @@ class SegmentDetailScreen(Screen):
         self.dismiss()
 
     def action_audience(self) -> None:
-        self.app.open_export("audience", segment=self.segment_id)  # type: ignore[attr-defined]
+        self.post_message(ExportRequested("audience", segment=self.segment_id))
 
     def action_edit_rule(self) -> None:
-        self.dismiss()
-        self.app.edit_rule(self.segment_id)  # type: ignore[attr-defined]
+        self.post_message(EditRule(self.segment_id))  # the app closes this screen
 
     def action_page(self, step: int) -> None:
         if self.page_info is None:
@@ -188,18 +194,16 @@ class SegmentDetailScreen(Screen):
             self.app.notify("No more pages that way", title="Customers")
             return
         self.page_offset = new
-        self.app.load_page(self.segment_id, new, PAGE_ROWS)  # type: ignore[attr-defined]
+        self.post_message(PageRequested(self.segment_id, new, PAGE_ROWS))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         if event.row_key.value:
-            self.dismiss()
-            self.app.explain_customer(event.row_key.value)  # type: ignore[attr-defined]
+            self.post_message(CustomerRequested(event.row_key.value))  # the app closes this screen
 
     def action_customer(self) -> None:
         table = self.query_one("#detail-sample", DataTable)
         if table.row_count:
             key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
             if key:
-                self.dismiss()
-                self.app.explain_customer(key)  # type: ignore[attr-defined]
+                self.post_message(CustomerRequested(key))

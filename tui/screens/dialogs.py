@@ -10,6 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Input, Label, Static
+from textual.widgets.button import ButtonVariant
 
 from toolkit.errors import SegkitError
 
@@ -19,7 +20,7 @@ class ChoiceScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, message: str, choices: list[tuple[str, str, str]]):
+    def __init__(self, title: str, message: str, choices: list[tuple[str, str, ButtonVariant]]):
         """``choices``: (answer id, button label, variant) in display order."""
         super().__init__()
         self.title_text = title
@@ -32,7 +33,7 @@ class ChoiceScreen(ModalScreen[str | None]):
             yield Static(self.message, classes="dialog-message", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 for answer, label, variant in self.choices:
-                    yield Button(label, id=f"choice-{answer}", variant=variant)  # type: ignore[arg-type]
+                    yield Button(label, id=f"choice-{answer}", variant=variant)
 
     def on_mount(self) -> None:
         self.query(Button).first().focus()

@@ -19,6 +19,7 @@ from toolkit.exports import RULESET_FORMATS, ExportResult, check_output_path, de
 from toolkit.rules import DIALECTS
 from tui.format import escape
 from tui.screens.dialogs import CheckWith
+from tui.state import RunState
 
 KINDS = (("ruleset", "Ruleset"), ("audience", "Audience"), ("model", "Model as SQL"))
 FORMAT_LABELS = {"yaml": "YAML", "json": "JSON", "markdown": "Markdown", "sql": "SQL",
@@ -26,24 +27,31 @@ FORMAT_LABELS = {"yaml": "YAML", "json": "JSON", "markdown": "Markdown", "sql": 
 
 
 class ExportScreen(ModalScreen[ExportResult | None]):
-    """Choose what to export, where, and see what was written."""
+    """Choose what to export, where, and see what was written.
+
+    Built with the run's ``state`` (the saved ruleset, the segments, the run to read) and
+    whether the Rules editor has unsaved edits (the dialog is modal: that cannot change
+    while it is open). Exports run in the dialog's own worker; their errors show in it.
+    """
 
     BINDINGS = [Binding("escape", "close", "Close"), Binding("ctrl+s", "export", "Export")]
 
-    def __init__(self, kind: str = "ruleset", *, segment: str | None = None,
-                 fmt: str | None = None, dialect: str = "duckdb") -> None:
+    def __init__(self, state: RunState, kind: str = "ruleset", *, segment: str | None = None,
+                 fmt: str | None = None, dialect: str = "duckdb", rules_dirty: bool = False) -> None:
         super().__init__()
+        self.state = state
+        self.rules_dirty = rules_dirty
         self.kind = kind if kind in dict(KINDS) else "ruleset"
         self.segment = segment
         self.fmt = fmt
         self.dialect = dialect
         self.auto_path = True
+        self._setting = False  # the path box is being filled in by the dialog, not typed
         self.result: ExportResult | None = None
 
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        app = self.app
-        segments = [(r.name, r.id) for r in app.segment_rows]  # type: ignore[attr-defined]
+        segments = [(r.name, r.id) for r in self.state.segment_rows]
         with Vertical(classes="dialog", id="export-dialog"):
             yield Label("Export", classes="dialog-title")
             with RadioSet(id="export-kind"):
@@ -80,7 +88,9 @@ class ExportScreen(ModalScreen[ExportResult | None]):
 
     def on_mount(self) -> None:
         # show the chosen kind as the highlighted radio button too (RadioSet highlights the first)
-        self.query_one(RadioSet)._selected = [k for k, _ in KINDS].index(self.kind)
+        kinds = self.query_one(RadioSet)
+        for _ in range([k for k, _ in KINDS].index(self.kind)):
+            kinds.action_next_button()
         self._apply_kind()
         self.query_one("#export-path", Input).focus()
 
@@ -109,8 +119,7 @@ class ExportScreen(ModalScreen[ExportResult | None]):
         self.query_one("#row-segment").display = self.kind == "audience"
         self.query_one("#row-minprob").display = self.kind == "audience"
         note = ""
-        app = self.app
-        if self.kind == "ruleset" and app.rules_dirty:  # type: ignore[attr-defined]
+        if self.kind == "ruleset" and self.rules_dirty:
             note = "[$warning]Exports the saved ruleset: save your edits in the Rules tab first to include them.[/]"
         elif self.kind == "audience":
             note = "[dim]Customer ids of the segment (saved ruleset), highest purchase probability first.[/]"
@@ -121,7 +130,7 @@ class ExportScreen(ModalScreen[ExportResult | None]):
             self._set_path(self._default_path())
 
     def _default_path(self) -> str:
-        out = Path(self.app.run_dir) / "exports"  # type: ignore[attr-defined]
+        out = Path(self.state.run_dir) / "exports"
         if self.kind == "audience":
             seg = self.query_one("#export-segment", Select).value
             stem = f"audience_{seg if seg is not Select.BLANK else 'segment'}"
@@ -156,7 +165,7 @@ class ExportScreen(ModalScreen[ExportResult | None]):
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
         if event.input.id == "export-path":
-            if getattr(self, "_setting", False):
+            if self._setting:
                 self._setting = False
             else:
                 self.auto_path = False
@@ -204,20 +213,23 @@ class ExportScreen(ModalScreen[ExportResult | None]):
     def _export(self, kind: str, fmt: str, path: str, dialect: str, segment: str | None,
                 minimum: float | None) -> None:
         app = self.app
+        state = self.state
         try:
+            view = state.view
+            if view is None:
+                raise SegkitError("no run is open")
             if kind == "ruleset":
-                rs = app.saved_ruleset  # type: ignore[attr-defined]
+                rs = state.saved_ruleset
                 if rs is None:
                     raise SegkitError("this run has no valid saved ruleset to export")
-                frame = app.view.frame() if fmt == "markdown" and app.view.has_data else None  # type: ignore[attr-defined]
+                frame = view.frame() if fmt == "markdown" and view.has_data else None
                 result = write_ruleset(rs, fmt, path, dialect=dialect, frame=frame,
-                                       id_column=app.view.id_column, run=app.view.run, data=app.view.data_path)  # type: ignore[attr-defined]
+                                       id_column=view.id_column, run=view.run, data=view.data_path)
             elif kind == "audience":
-                frame = app.segmented_frame()  # type: ignore[attr-defined]
-                result = export_audience(frame, segment or "", path, fmt=fmt, min_probability=minimum,
-                                         id_column=app.view.id_column)  # type: ignore[attr-defined]
+                result = export_audience(state.segmented_frame(), segment or "", path, fmt=fmt,
+                                         min_probability=minimum, id_column=view.id_column)
             else:
-                result = write_model_sql(app.view.scorecard(), path, dialect=dialect)  # type: ignore[attr-defined]
+                result = write_model_sql(view.scorecard(), path, dialect=dialect)
         except SegkitError as exc:
             app.call_from_thread(self._failed, str(exc))
             return

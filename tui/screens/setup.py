@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Callable
 
 from textual import work
 from textual.app import ComposeResult
@@ -33,15 +34,22 @@ def _check_rows(value: str) -> int:
     return rows
 
 
-class SetupScreen(Screen):
-    """Shown instead of the tabs when the run folder is missing."""
+DemoRunner = Callable[..., None]  # (out, *, rows, emit, started) -> None, e.g. tui.app.run_demo_process
+
+
+class SetupScreen(Screen[bool]):
+    """Shown instead of the tabs when the run folder is missing; dismissed with True once
+    ``demo_runner`` has created the run (the app then opens it)."""
 
     BINDINGS = [Binding("ctrl+d", "create", "Create demo run"), Binding("ctrl+q", "app.quit", "Quit")]
 
-    def __init__(self, run_dir: Path) -> None:
+    def __init__(self, run_dir: Path, demo_runner: DemoRunner) -> None:
         super().__init__()
         self.run_dir = Path(run_dir)
+        self.demo_runner = demo_runner
         self.running = False
+        self.ready = False  # the run exists; open it when this screen is on top again
+        self.process = None  # the demo's child process, once started (stopped if the app quits)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -102,9 +110,9 @@ class SetupScreen(Screen):
     def _create(self, rows: int) -> None:
         app = self.app
         try:
-            app.demo_runner(self.run_dir, rows=rows,  # type: ignore[attr-defined]
-                            emit=lambda line: app.call_from_thread(self._log, line),
-                            started=self._started_process)
+            self.demo_runner(self.run_dir, rows=rows,
+                             emit=lambda line: app.call_from_thread(self._log, line),
+                             started=self._started_process)
         except SegkitError as exc:
             app.call_from_thread(self._failed, str(exc))
             return
@@ -118,7 +126,7 @@ class SetupScreen(Screen):
 
     def on_unmount(self) -> None:
         """Leaving (quitting) while the demo runs: stop the child process we started."""
-        process = getattr(self, "process", None)
+        process = self.process
         if process is not None and process.poll() is None:
             process.terminate()
 
@@ -155,10 +163,9 @@ class SetupScreen(Screen):
                             title="Ready")
 
     def on_screen_resume(self) -> None:
-        if getattr(self, "ready", False):
+        if self.ready:
             self._open_run()
 
     def _open_run(self) -> None:
         self.ready = False
-        self.dismiss()
-        self.app.open_run()  # type: ignore[attr-defined]
+        self.dismiss(True)

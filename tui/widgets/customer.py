@@ -10,6 +10,7 @@ from textual.widgets import Button, Input, Static
 
 from toolkit.run_view import CustomerExplanation
 from tui.format import bar, escape, pct, signed
+from tui.messages import CustomerRequested
 
 
 class CustomerPane(Vertical):
@@ -43,23 +44,27 @@ class CustomerPane(Vertical):
             self.action_random()
 
     def action_lookup(self) -> None:
+        """Ask the app to explain the typed id (it answers with :meth:`looking_up`, then
+        :meth:`show` or :meth:`show_not_found`)."""
         value = self.query_one("#customer-id", Input).value.strip()
         if not value:
             self.app.notify("Type a customer id first", severity="warning")
             return
-        self.query_one("#customer-summary", Static).update(f"Looking up {escape(value)}…")
-        self.app.lookup_customer(value)  # type: ignore[attr-defined]
+        self.post_message(CustomerRequested(value))
 
     def action_leave_input(self) -> None:
         """Esc in the id box: focus the results, so 1-5 switch tabs again."""
         self.query_one("#customer-body").focus()
 
     def action_random(self) -> None:
-        self.app.random_customer()  # type: ignore[attr-defined]
+        self.post_message(CustomerRequested(None))
 
-    def lookup(self, customer_id: str) -> None:
-        self.query_one("#customer-id", Input).value = customer_id
-        self.action_lookup()
+    def looking_up(self, customer_id: str) -> None:
+        """The app is looking ``customer_id`` up: show it in the id box and say so."""
+        box = self.query_one("#customer-id", Input)
+        if box.value.strip() != customer_id:
+            box.value = customer_id
+        self.query_one("#customer-summary", Static).update(f"Looking up {escape(customer_id)}…")
 
     def show_not_found(self, message: str) -> None:
         self.query_one("#customer-summary", Static).update(Content.from_markup(f"[$error]{escape(message)}[/]"))

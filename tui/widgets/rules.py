@@ -18,7 +18,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Vertical
-from textual.message import Message
 from textual.content import Content
 from textual.widgets import DataTable, Static, TextArea
 
@@ -27,6 +26,7 @@ from toolkit.ruleset.editing import (ConflictError, EditSession, Problem, move_i
                                      rename_in_text, rule_location, segment_at)
 from toolkit.errors import SegkitError
 from tui.format import count, escape, pct
+from tui.messages import RulesDirtyChanged, RulesetSaved, ShowTab
 from tui.screens.dialogs import ChoiceScreen, PromptScreen
 
 RECOVERY_DELAY = 1.0  # seconds after the last keystroke before the recovery copy is written
@@ -45,19 +45,6 @@ def _check_name(value: str) -> None:
 
 class RulesPane(Vertical):
     """Edit segments.yaml with live feedback."""
-
-    class RulesetSaved(Message):
-        """The editor saved (or reloaded) ``ruleset`` at ``path``: whatever is derived from
-        the saved ruleset (segments, detail, Compare) must be recomputed. ``fidelity`` is the
-        share of the run's customers the saved rules put in their cluster's segment (None
-        when the run has no clusters or the customers are not loaded)."""
-
-        def __init__(self, ruleset, path: Path, fidelity: float | None, edited: bool) -> None:
-            super().__init__()
-            self.ruleset = ruleset
-            self.path = Path(path)
-            self.fidelity = fidelity
-            self.edited = edited  # the rules differ from the version saved before
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save"),
@@ -89,6 +76,7 @@ class RulesPane(Vertical):
         self._changed_at: float | None = None
         self._recovery_timer = None
         self._quiet = False           # programmatic loads do not count as edits
+        self._posted_dirty: bool | None = None  # what the app was last told (RulesDirtyChanged)
 
     def compose(self) -> ComposeResult:
         with Container(id="rules-body"):
@@ -129,6 +117,11 @@ class RulesPane(Vertical):
         return self.editor.text
 
     @property
+    def checking(self) -> bool:
+        """A check of the text is running or queued (its coverage and problem are not final)."""
+        return self._check_running or self._check_pending
+
+    @property
     def dirty(self) -> bool:
         return self.session is not None and self.session.is_dirty(self.text)
 
@@ -155,7 +148,7 @@ class RulesPane(Vertical):
     def _recover(self, answer: str | None, text: str) -> None:
         if answer == "restore":
             self.replace_all(text)
-            self.app.action_show_tab("rules")  # type: ignore[attr-defined]
+            self.post_message(ShowTab("rules"))
             self.app.notify("Restored your unsaved edits; save with Ctrl+S", title="Rules")
         elif answer == "discard" and self.session is not None:
             self.session.clear_recovery()
@@ -297,10 +290,9 @@ class RulesPane(Vertical):
             box.update(Content.from_markup(f"[b]{name}[/] [$warning b]● unsaved changes[/]"))
         else:
             box.update(Content.from_markup(f"[b]{name}[/] [dim]saved[/]"))
-        try:
-            self.app.update_title()  # type: ignore[attr-defined]
-        except Exception:
-            pass
+        if self.dirty != self._posted_dirty:
+            self._posted_dirty = self.dirty
+            self.post_message(RulesDirtyChanged(self.dirty))
 
     # -- recovery copy ---------------------------------------------------------------------
     def _schedule_recovery(self) -> None:
@@ -471,7 +463,7 @@ class RulesPane(Vertical):
         self.request_check()
         self.app.notify(f"Saved {self.session.path.name} ({len(ruleset.segments)} rules + default)",
                         title="Rules")
-        self.post_message(self.RulesetSaved(ruleset, self.session.path, self._saved_fidelity(ruleset), edited))
+        self.post_message(RulesetSaved(ruleset, self.session.path, self._saved_fidelity(ruleset), edited))
 
     def _resolve_conflict(self, answer: str | None) -> None:
         if answer == "reload":
@@ -501,7 +493,7 @@ class RulesPane(Vertical):
             self.replace_all(written, self.editor.cursor_location)
         self._update_file_status()
         self.app.notify(f"Saved as {self.session.path}; the editor now edits that file", title="Rules")
-        self.post_message(self.RulesetSaved(ruleset, self.session.path, self._saved_fidelity(ruleset), True))
+        self.post_message(RulesetSaved(ruleset, self.session.path, self._saved_fidelity(ruleset), True))
 
     def action_reload(self) -> None:
         self.reload()
@@ -528,7 +520,7 @@ class RulesPane(Vertical):
         if ruleset is not None:
             if self.engine is not None:
                 self.engine.set_saved(ruleset)
-            self.post_message(self.RulesetSaved(ruleset, self.session.path, self._saved_fidelity(ruleset),
+            self.post_message(RulesetSaved(ruleset, self.session.path, self._saved_fidelity(ruleset),
                                                 True))
         self.request_check()
         self.app.notify(f"Reloaded {self.session.path.name} from disk", title="Rules")

@@ -6,11 +6,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from rich.text import Text
-from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from toolkit.run_view import SORT_KEYS, SegmentRow, sort_segment_rows
 from tui.format import count, escape, pct
+from tui.messages import EditRule, ExportRequested, OpenSegment
 from tui.widgets.barchart import BarChart
 
 COLUMNS = [  # (sort key, header)
@@ -55,11 +55,6 @@ class SegmentsPane(Vertical):
         Binding("a", "audience", "Audience"),
     ]
 
-    class OpenSegment(Message):
-        def __init__(self, segment_id: str) -> None:
-            super().__init__()
-            self.segment_id = segment_id
-
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.rows: list[SegmentRow] = []
@@ -67,6 +62,7 @@ class SegmentsPane(Vertical):
         self.descending = False
         self.chart = "size"
         self.total = 0
+        self.note = ""
 
     def compose(self) -> ComposeResult:
         yield Static("Loading segments…", id="segments-status", markup=True)
@@ -178,7 +174,7 @@ class SegmentsPane(Vertical):
                     table.move_cursor(row=i, animate=False)
                     break
         arrow = "↓" if self.descending else "↑"
-        note = f" · {escape(self.note)}" if getattr(self, "note", "") else ""
+        note = f" · {escape(self.note)}" if self.note else ""
         self.query_one("#segments-status", Static).update(
             f"[b]{len(self.rows)}[/] segments · [b]{count(self.total)}[/] customers · by "
             f"{SORT_LABELS[self.sort_key]} {arrow}{note}")
@@ -201,7 +197,7 @@ class SegmentsPane(Vertical):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         if event.row_key.value:
-            self.post_message(self.OpenSegment(event.row_key.value))
+            self.post_message(OpenSegment(event.row_key.value))
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         event.stop()
@@ -216,7 +212,7 @@ class SegmentsPane(Vertical):
 
     def action_open(self) -> None:
         if self.highlighted:
-            self.post_message(self.OpenSegment(self.highlighted))
+            self.post_message(OpenSegment(self.highlighted))
 
     def action_sort(self) -> None:
         cycle = [k for k in SORT_KEYS if k != "share"]  # share sorts like size
@@ -243,7 +239,7 @@ class SegmentsPane(Vertical):
 
     def action_edit_rule(self) -> None:
         if self.highlighted:
-            self.app.edit_rule(self.highlighted)  # type: ignore[attr-defined]
+            self.post_message(EditRule(self.highlighted))
 
     def action_audience(self) -> None:
-        self.app.open_export("audience", segment=self.highlighted)  # type: ignore[attr-defined]
+        self.post_message(ExportRequested("audience", segment=self.highlighted))
