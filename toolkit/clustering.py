@@ -40,8 +40,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.cluster import KMeans
 
-STABLE = 0.75
-HIGHLY_STABLE = 0.85
+from toolkit.policy import HIGHLY_STABLE_JACCARD as HIGHLY_STABLE
+from toolkit.policy import STABLE_JACCARD as STABLE
 
 
 def _rng(seed: int, *stream: int) -> np.random.Generator:

@@ -21,13 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from toolkit import runs, schema
+# Thresholds the verdicts in the text use: named and documented in toolkit.policy.
+from toolkit.policy import GOOD_FIDELITY, SMALL_AUC_GAIN, STABLE_JACCARD  # noqa: F401 (re-exported)
 
 NOT_RUN = "not run"
-
-# Thresholds the verdicts in the text use (documented so the wording is predictable).
-STABLE_JACCARD = 0.75          # Hennig's rule of thumb: a cluster below this is not a finding
-GOOD_FIDELITY = 0.90           # rules reproduce >= 90 % of cluster assignments on held-out rows
-SMALL_AUC_GAIN = 0.02          # EBM vs logistic regression: below this the gain is "small"
 
 
 def fmt(value: Any, digits: int = 3) -> str:

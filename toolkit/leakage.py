@@ -23,9 +23,9 @@ import polars as pl
 from sklearn.metrics import roc_auc_score
 
 from toolkit.errors import LeakageError
+from toolkit.policy import MAX_SINGLE_FEATURE_AUC
 
 FUTURE_NAME = re.compile(r"next_|future|after_", re.IGNORECASE)
-MAX_SINGLE_FEATURE_AUC = 0.95
 
 
 @dataclass

@@ -14,6 +14,8 @@ from typing import Literal
 import pandas as pd
 import polars as pl
 
+from toolkit.policy import UNSEEN_WARN_SHARE  # more rows with an unseen category: always warn
+
 FeatureType = Literal["continuous", "nominal"]
 
 
@@ -101,7 +103,6 @@ def merge_counts(into: dict[str, int], counts: dict[str, int]) -> dict[str, int]
 # --------------------------------------------------------------------------------------------
 # scoring input: the same policy for inf, lossless casts for drifted types, unseen categories
 
-UNSEEN_WARN_SHARE = 0.02   # more rows than this with an unseen category always warrants a warning
 _TRUE = ("true", "1", "1.0")
 _FALSE = ("false", "0", "0.0")
 

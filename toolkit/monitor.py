@@ -49,20 +49,20 @@ from typing import Sequence
 import numpy as np
 import polars as pl
 
-from toolkit import runs
+from toolkit import policy, runs
 from toolkit.errors import DataError, SegkitError
 
-WATCH = 0.10
-ACT = 0.25
+WATCH = policy.PSI_WATCH
+ACT = policy.PSI_ACT
 EPSILON = 1e-4
-MISSING_WATCH = 0.05
+MISSING_WATCH = policy.MISSING_WATCH
 QUANTILES = tuple(i / 10 for i in range(1, 10))
 STRICT_EXIT_CODE = 3
 MISSING = "(missing)"
 UNTRUSTED = "too few rows"
 STATUS_ORDER = {"ok": 0, UNTRUSTED: 1, "watch": 2, "act": 3}
-MIN_ROWS = 500
-MAX_NOISE = WATCH / 2
+MIN_ROWS = policy.MONITOR_MIN_ROWS
+MAX_NOISE = policy.MONITOR_MAX_NOISE
 SCORE = "purchase_probability"
 
 

@@ -28,18 +28,18 @@ from typing import Sequence
 import numpy as np
 import polars as pl
 
-from toolkit import runs, schema
+from toolkit import policy, runs, schema
 from toolkit.compare import compare_approaches, fmt, pct, supervised_figures, unsupervised_figures
 from toolkit.campaigns import suggest_campaign
 from toolkit.fileio import atomic_write_text
 from toolkit.shape_text import ShapeSummary, describe_shape, shape_axis, summarize_shape  # noqa: F401 (re-exported)
-from toolkit.summary import BARS, SCORING_BUDGET_SECONDS
+from toolkit.policy import SCORING_BUDGET_SECONDS
 
 REPORT_MD = runs.REPORT_MD
 REPORT_HTML = runs.REPORT_HTML
 FILES_DIR = runs.REPORT_FILES
 SQL_CACHE = "scorecard_duckdb.sql"
-TARGET_ROWS = 180_000           # the bar: score 180K customers within SCORING_BUDGET_SECONDS
+TARGET_ROWS = policy.SCORING_TARGET_ROWS   # the bar: score 180K customers within SCORING_BUDGET_SECONDS
 TOP_SHAPES = 4
 MIN_CELL = 20                   # segment x decile cells with fewer test customers are too noisy to target
 
@@ -286,15 +286,15 @@ class _Report:
         test = m["test"]
         timing = _scoring_time(self.timings)
         rows = []
-        for key, label in (("roc_auc", "ROC AUC (test)"), ("f1", "F1 (test, threshold from validation)")):
-            value = test.get(key)
-            ok = value is not None and value >= BARS[key]
-            rows.append([label, f">= {BARS[key]}", fmt(value), "met" if ok else "NOT met"])
+        labels = {"roc_auc": "ROC AUC (test)", "f1": "F1 (test, threshold from validation)"}
+        for check in policy.bar_checks(test):
+            rows.append([labels.get(check.metric, check.metric), f">= {check.bar}", fmt(check.value),
+                         "met" if check.passed else "NOT met"])
         if timing:
             measured = f"{_duration(timing['seconds'])} for {timing['rows']:,} customers"
             if timing["scaled_from_other_size"]:
                 measured += f"; scaled linearly to {TARGET_ROWS:,}: {_duration(timing['scaled'])}"
-            ok = timing["scaled"] < SCORING_BUDGET_SECONDS
+            ok = policy.scoring_within_budget(timing["scaled"])
             rows.append([f"Scoring {TARGET_ROWS:,} customers", f"< {SCORING_BUDGET_SECONDS // 60} min",
                          measured, "met" if ok else "NOT met"])
         else:
@@ -481,8 +481,8 @@ class _Report:
         th = stab.get("thresholds") or {}
         self.add(f"**Bootstrap stability** over {stab.get('bootstraps', '-')} refits: cluster ARI "
                  f"{fmt(stab.get('cluster_ari'))}, rules ARI {fmt(stab.get('rules_ari'))}. Per segment "
-                 f"(Jaccard of the best-matching refitted segment; >= {th.get('stable', 0.75)} stable, "
-                 f">= {th.get('highly_stable', 0.85)} highly stable):", "",
+                 f"(Jaccard of the best-matching refitted segment; >= {th.get('stable', policy.STABLE_JACCARD)} stable, "
+                 f">= {th.get('highly_stable', policy.HIGHLY_STABLE_JACCARD)} highly stable):", "",
                  *_table(["Segment", "Cluster Jaccard", "Rules Jaccard"],
                          [[f"{names.get(k, k)} (`{k}`)", fmt(v), fmt(rj.get(k))] for k, v in cj.items()]))
         cost = seg.get("cost_ratio")
@@ -665,13 +665,13 @@ class _Report:
         out = []
         if s:
             gain = (s["roc_auc"] - s["logistic_auc"]) if None not in (s.get("roc_auc"), s.get("logistic_auc")) else None
-            bars_met = all(s.get(k) is not None and s[k] >= v for k, v in BARS.items())
+            bars_met = policy.bars_met(s)
             text = (f"Use the **purchase model** to decide who to contact for a purchase campaign: test ROC AUC "
                     f"{fmt(s.get('roc_auc'))} and F1 {fmt(s.get('f1'))} "
                     + ("meet the bars" if bars_met else "do NOT meet every bar") + "; the top decile buys at "
                     f"{fmt(s.get('top_decile_lift'), 2)}x the base rate.")
             if gain is not None:
-                if gain < 0.02:
+                if gain < policy.SMALL_AUC_GAIN:
                     text += (f" It beats logistic regression by only {fmt(gain)} AUC: keep the EBM for its shape "
                              "functions and per-customer reasons, not for accuracy; a logistic model would rank "
                              "almost as well.")
@@ -679,18 +679,18 @@ class _Report:
                     text += f" It beats logistic regression by {fmt(gain)} AUC, a real gain from non-linear shapes."
             if s.get("oracle_auc") is not None:
                 text += f" The oracle ceiling is {fmt(s['oracle_auc'])}: little accuracy is left to win."\
-                    if s["oracle_auc"] - (s.get("roc_auc") or 0) < 0.02 else \
+                    if s["oracle_auc"] - (s.get("roc_auc") or 0) < policy.SMALL_ORACLE_GAP else \
                     f" The oracle ceiling is {fmt(s['oracle_auc'])}: better features could still help."
             out.append(text)
         if u:
             stable = not u.get("unstable_segments")
-            good = (u.get("fidelity") or 0) >= 0.9
+            good = (u.get("fidelity") or 0) >= policy.GOOD_FIDELITY
             text = (f"Use the **segments** to plan messages and offers: {u.get('k')} segments, "
                     + ("all stable under resampling" if stable else
                        f"but {len(u['unstable_segments'])} unstable ({', '.join(u['unstable_segments'])}): treat "
                        "those as provisional")
                     + f"; the rules reproduce the clusters with fidelity {fmt(u.get('fidelity'))}"
-                    + (" " if good else " (below 0.9: check the rules against the clusters) ")
+                    + (" " if good else f" (below {policy.GOOD_FIDELITY:g}: check the rules against the clusters) ")
                     + f"at a cost ratio of {fmt(u.get('cost_ratio'))}.")
             if u.get("min_purchase_rate") is not None:
                 text += (f" Purchase rates range from {pct(u['min_purchase_rate'])} to {pct(u['max_purchase_rate'])} "

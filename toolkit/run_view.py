@@ -37,7 +37,8 @@ from typing import Any, Sequence
 import numpy as np
 import polars as pl
 
-from toolkit import runs, schema
+from toolkit import policy, runs, schema
+from toolkit.policy import BarCheck
 from toolkit.errors import DataError, SegkitError
 
 SCORES = runs.SCORES
@@ -149,29 +150,14 @@ class RulesetFigures:
         return out
 
 
-@dataclass
-class BarCheck:
-    metric: str
-    value: float | None
-    bar: float
-    passed: bool
-
-
 def one_line(text: str) -> str:
     """A rule (or any text) with its whitespace collapsed to single spaces."""
     return " ".join(str(text).split())
 
 
 def bar_checks(metrics: dict | None) -> list[BarCheck]:
-    """The test metrics against the acceptance bars of :data:`toolkit.summary.BARS`."""
-    from toolkit.summary import BARS
-
-    test = (metrics or {}).get("test") or {}
-    out = []
-    for key, bar in BARS.items():
-        value = test.get(key)
-        out.append(BarCheck(key, value, bar, value is not None and value >= bar))
-    return out
+    """The test metrics of ``metrics.json`` against the bars (:func:`toolkit.policy.bar_checks`)."""
+    return policy.bar_checks((metrics or {}).get("test"))
 
 
 METRIC_KEYS = ("roc_auc", "pr_auc", "f1", "precision", "recall", "brier")

@@ -548,7 +548,8 @@ DEFINITIONS = {
     "coverage": "share of held-out customers matched by an explicit segment rule; the others fall to "
                 "the default segment, which is itself one of the clusters ('everyone else')",
     "cluster_jaccard": "per cluster, mean over bootstraps of the best Jaccard with a refitted cluster, "
-                       "on the resampled customers (Hennig: >= 0.75 stable, >= 0.85 highly stable)",
+                       f"on the resampled customers (Hennig: >= {C.STABLE} stable, >= {C.HIGHLY_STABLE} highly "
+                       "stable)",
     "rules_jaccard": "the same for rule segments: the tree is refitted on each bootstrap's clusters",
     "cluster_ari": "mean adjusted Rand index between each refit and the original clustering",
     "rules_ari": "mean adjusted Rand index between each refitted ruleset and the original rules",

@@ -10,9 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-# The brief's acceptance bars for the purchase model.
-BARS = {"roc_auc": 0.82, "f1": 0.68}
-SCORING_BUDGET_SECONDS = 600
+from toolkit import policy
 
 
 def _fmt(value) -> str:
@@ -32,10 +30,10 @@ def metrics_table(metrics: dict) -> Table:
         table.add_row(name, *(_fmt(m.get(k)) for k in ("roc_auc", "pr_auc", "f1", "precision", "recall", "brier")))
     test = metrics["test"]
     verdicts = []
-    for key, bar in BARS.items():
-        ok = test.get(key) is not None and test[key] >= bar
-        verdicts.append(f"{key.upper().replace('_', '-')} {_fmt(test.get(key))} {'>=' if ok else '<'} {bar}"
-                        f" [{'green' if ok else 'red'}]{'pass' if ok else 'FAIL'}[/]")
+    for check in policy.bar_checks(test):
+        ok = check.passed
+        verdicts.append(f"{check.metric.upper().replace('_', '-')} {_fmt(check.value)} {'>=' if ok else '<'} "
+                        f"{check.bar} [{'green' if ok else 'red'}]{'pass' if ok else 'FAIL'}[/]")
     oracle = metrics.get("baselines", {}).get("oracle")
     if oracle and oracle.get("roc_auc") is not None:
         verdicts.append(f"gap to oracle AUC {oracle['roc_auc'] - test['roc_auc']:+.3f}")

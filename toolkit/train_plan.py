@@ -30,13 +30,10 @@ from itertools import combinations
 import polars as pl
 
 from toolkit.model_input import FeatureSpec
+from toolkit.policy import (INTERACTION_CANDIDATES, MAX_CATEGORY_LEVELS, MIN_LEVEL_ROWS,  # noqa: F401
+                            SQL_STATEMENT_LIMIT, WIDE_FEATURES)
 
-MAX_CATEGORY_LEVELS = 100
-MIN_LEVEL_ROWS = 10
 OTHER = "(other)"
-WIDE_FEATURES = 60
-INTERACTION_CANDIDATES = 30
-SQL_STATEMENT_LIMIT = 1_000_000   # bytes: BigQuery's and Snowflake's limit on one statement
 
 
 @dataclass

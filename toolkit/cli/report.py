@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from toolkit.cli import app
+from toolkit.policy import PSI_ACT
 
 console = Console(log_path=False)
 STATUS_STYLE = {"ok": "green", "watch": "yellow", "act": "bold red", "too few rows": "dim"}
@@ -110,7 +111,7 @@ def monitor_command(
     reference: Path = typer.Option(None, "--reference",
                                    help="Reference table (default: the run's training customers)."),
     strict: bool = typer.Option(False, "--strict",
-                                help="Exit with code 3 when anything is at 'act' (PSI > 0.25)."),
+                                help=f"Exit with code 3 when anything is at 'act' (PSI > {PSI_ACT})."),
     json_out: Path = typer.Option(None, "--json", help="Write the full result as JSON here "
                                   "(default: RUN/monitor.json)."),
 ) -> None:

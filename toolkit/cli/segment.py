@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from toolkit.cli import app
+from toolkit.policy import STABLE_JACCARD
 
 console = Console(log_path=False)
 
@@ -76,9 +77,9 @@ def segment_command(
             console.print(f"[bold]{escape(seg['id'])}[/]: " + (escape(seg["rule"]) if seg["rule"] else
                                                       "[dim]everyone else (default)[/]"))
     stab = s["stability"]
-    unstable = [sid for sid, j in stab["cluster_jaccard"].items() if j is not None and j < 0.75]
+    unstable = [sid for sid, j in stab["cluster_jaccard"].items() if j is not None and j < STABLE_JACCARD]
     if unstable:
-        console.print(f"[yellow]not stable (bootstrap Jaccard < 0.75):[/] {', '.join(unstable)}")
+        console.print(f"[yellow]not stable (bootstrap Jaccard < {STABLE_JACCARD}):[/] {', '.join(unstable)}")
     console.print(
         f"held-out: fidelity {s['fidelity']:.3f} (before rounding {s['fidelity_unrounded']:.3f}), "
         f"cost ratio {s['cost_ratio']:.3f}, coverage {s['coverage']:.3f}; cluster ARI "
