@@ -201,7 +201,13 @@ def _value_text(value: Any) -> str:
 
 
 class RunView:
-    """Read-only access to a run folder, shaped for an interactive viewer (thread-safe caches)."""
+    """Read-only access to a run folder, shaped for an interactive viewer (thread-safe caches).
+
+    The files are read through ``self.run`` (:class:`toolkit.runs.Run`, which names them and
+    caches each read); this class adds the viewer's policy: an optional file that is broken
+    is reported once and then treated as absent, the customer table is read in projections
+    and pages, and results of other customers are never joined by id.
+    """
 
     def __init__(self, run_dir: "runs.Run | str | Path", data: str | Path | None = None):
         self.run = runs.Run.of(run_dir)  # the artifacts and their cached loaders
