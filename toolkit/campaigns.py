@@ -6,7 +6,7 @@ analysts can change it; the report and the TUI show whatever the ruleset says.
 
 from __future__ import annotations
 
-from toolkit.compare import pct
+from toolkit.fmt import pct
 
 SIGNALS: dict[str, tuple[tuple[str, int], ...]] = {
     # signal -> (feature, direction) pairs; a profile difference with |SMD| >= 0.5 in that

@@ -15,34 +15,15 @@ figure shown in the TUI and in the report reads the same.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 from toolkit import runs, schema
+from toolkit.fmt import num as fmt, pct  # noqa: F401 (the report's number formats, re-exported)
 # Thresholds the verdicts in the text use: named and documented in toolkit.policy.
 from toolkit.policy import GOOD_FIDELITY, SMALL_AUC_GAIN, STABLE_JACCARD  # noqa: F401 (re-exported)
 
 NOT_RUN = "not run"
-
-
-def fmt(value: Any, digits: int = 3) -> str:
-    """A number as the report prints it (fixed decimals; '-' when absent)."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "-"
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    return f"{value:.{digits}f}"
-
-
-def pct(value: Any, digits: int = 1) -> str:
-    """A share as a percentage ('27.9%'; '-' when absent)."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "-"
-    return f"{100 * value:.{digits}f}%"
 
 
 @dataclass(frozen=True)

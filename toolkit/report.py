@@ -29,7 +29,8 @@ import numpy as np
 import polars as pl
 
 from toolkit import policy, runs, schema
-from toolkit.compare import compare_approaches, fmt, pct, supervised_figures, unsupervised_figures
+from toolkit.compare import compare_approaches, supervised_figures, unsupervised_figures
+from toolkit.fmt import num as fmt, pct
 from toolkit.campaigns import suggest_campaign
 from toolkit.fileio import atomic_write_text
 from toolkit.shape_text import ShapeSummary, describe_shape, shape_axis, summarize_shape  # noqa: F401 (re-exported)

@@ -40,6 +40,7 @@ import polars as pl
 from toolkit import policy, runs, schema
 from toolkit.policy import BarCheck
 from toolkit.errors import DataError, SegkitError
+from toolkit.fmt import value_text
 
 SCORES = runs.SCORES
 ASSIGNMENTS = runs.ASSIGNMENTS
@@ -186,18 +187,6 @@ def sort_segment_rows(rows: Sequence[SegmentRow], key: str = "position",
     present = [r for r in rows if value(r) is not None]
     absent = [r for r in rows if value(r) is None]
     return sorted(present, key=value, reverse=descending) + absent
-
-
-def _value_text(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "missing"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if value == round(value) and abs(value) < 1e15:
-            return str(int(value))
-        return f"{value:.2f}" if abs(value) >= 1 else f"{value:.3g}"
-    return str(value)
 
 
 class RunView:
@@ -691,8 +680,8 @@ class RunView:
         values = prepared.row(0, named=True)
         items = []
         for t in card.terms:
-            feats = [card.features[f]["name"] for f in t["features"]]
-            text = " & ".join(f"{f} = {_value_text(values.get(f))}" for f in feats)
+            feats = [card.features[f] for f in t["features"]]  # worded as the reasons word them
+            text = " & ".join(f"{f['name']} = {value_text(values.get(f['name']), f['type'])}" for f in feats)
             items.append(TermContribution(t["name"], text, float(contrib[t["name"]])))
         items.sort(key=lambda c: -abs(c.score))
         logit = card.intercept + sum(c.score for c in items)

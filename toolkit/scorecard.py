@@ -94,13 +94,16 @@ import polars as pl
 from toolkit.errors import DataError, SegkitError
 from toolkit.features import Ratio
 from toolkit.fileio import atomic_write_text
+# reasons: the customer's value and the log-odds in words, by the rules of toolkit.fmt (whose
+# Python twins the TUI's Customer tab uses, so both read the same)
+from toolkit.fmt import MISSING, signed_expr as _signed, value_expr as _value_text
 from toolkit.model_input import FeatureSpec
 
 FORMAT = "segkit.scorecard"
 FORMAT_VERSION = 1
 PROBABILITY_COLUMN = "purchase_probability"
 DECISION_COLUMN = "will_purchase"
-MISSING_LABEL = "missing"
+MISSING_LABEL = MISSING
 UNSEEN_LABEL = "other (unseen)"
 
 # Rows scored per Polars pass: bounds memory (one Float64 column per term per chunk) while
@@ -987,36 +990,6 @@ def _inv_logit(z: np.ndarray) -> np.ndarray:
     e = pl.Series(np.asarray(z, dtype=np.float64)).exp()
     p = pl.select(pl.when(e.is_infinite()).then(pl.lit(1.0)).otherwise(e / (e + 1.0))).to_series()
     return p.to_numpy()
-
-
-def _value_text(col: pl.Expr, kind: str) -> pl.Expr:
-    """A customer's value as a marketer reads it: 45, 0.123, 1234.56, US, missing."""
-    if kind == "nominal":
-        return col.fill_null(pl.lit(MISSING_LABEL))
-    whole = (col == col.round(0)) & (col.abs() < 1e15)
-    return (
-        pl.when(col.is_null()).then(pl.lit(MISSING_LABEL))
-        .when(whole).then(col.cast(pl.Int64, strict=False).cast(pl.Utf8))
-        .when(col.abs() >= 1).then(col.round(2).cast(pl.Utf8))
-        .otherwise(col.round_sig_figs(3).cast(pl.Utf8))
-    )
-
-
-def _signed(col: pl.Expr) -> pl.Expr:
-    """Log-odds with a sign and two decimals: +0.82, -1.05; beyond 1e12 as the float (+1e+308).
-
-    Two decimals go through whole cents (exact rounding); a value too large for Int64 cents
-    would turn the whole reason null, so such values are written as Polars prints the float.
-    """
-    magnitude = col.abs()
-    cents = (magnitude * 100).round(0)
-    exact = cents < 1e14
-    whole = pl.when(exact).then(cents).otherwise(None).cast(pl.Int64, strict=False)
-    fixed = pl.concat_str([(whole // 100).cast(pl.Utf8), pl.lit("."), (whole % 100).cast(pl.Utf8).str.zfill(2)])
-    return pl.concat_str([
-        pl.when(col < 0).then(pl.lit("-")).otherwise(pl.lit("+")),
-        pl.when(exact).then(fixed).otherwise(magnitude.cast(pl.Utf8)),
-    ])
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,10 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from toolkit import policy
-
-
-def _fmt(value) -> str:
-    return "-" if value is None else f"{value:.3f}"
+from toolkit.fmt import num as _fmt
 
 
 def metrics_table(metrics: dict) -> Table:

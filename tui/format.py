@@ -6,7 +6,7 @@ import math
 
 from textual.content import Content
 
-from toolkit.compare import fmt as _fmt, pct as _pct
+from toolkit.fmt import num as _fmt, pct as _pct
 
 BLOCKS = " ▏▎▍▌▋▊▉█"
 
