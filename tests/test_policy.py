@@ -55,3 +55,19 @@ def test_run_view_and_summary_judge_by_the_one_rule(stricter_bars):
     console.print(summary.metrics_table(metrics))
     text = " ".join(console.export_text().split())
     assert "ROC-AUC 0.850 < 0.9 FAIL" in text and "F1 0.600 >= 0.5 pass" in text
+
+
+def test_the_id_column_default_is_written_once():
+    """Before: "customer_id" was the default of 13 signatures beside schema.ID_COLUMN."""
+    import ast
+    from pathlib import Path
+
+    import toolkit
+    from toolkit import schema
+
+    root = Path(toolkit.__file__).parent
+    literal = [f"{path.relative_to(root)}:{node.lineno}" for path in sorted(root.rglob("*.py"))
+               if path.name != "schema.py"
+               for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+               if isinstance(node, ast.Constant) and node.value == schema.ID_COLUMN]
+    assert literal == []

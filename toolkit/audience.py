@@ -16,6 +16,7 @@ import polars as pl
 from toolkit.errors import DataError, SegkitError
 from toolkit.exports import ExportResult, check_output_path, format_of
 from toolkit.fileio import atomic_write_frame, resolve_target
+from toolkit.schema import ID_COLUMN
 
 FORMATS = ("csv", "parquet")
 PROBABILITY = "purchase_probability"
@@ -34,7 +35,7 @@ def check_min_probability(value: float | str | None) -> float | None:
     return p
 
 
-def audience_frame(frame: pl.DataFrame, segment_id: str, *, id_column: str = "customer_id",
+def audience_frame(frame: pl.DataFrame, segment_id: str, *, id_column: str = ID_COLUMN,
                    min_probability: float | None = None, segment_column: str = "segment",
                    probability_column: str = PROBABILITY) -> pl.DataFrame:
     """id, segment (and purchase_probability, highest first) of ``segment_id``'s customers.
@@ -62,7 +63,7 @@ def audience_frame(frame: pl.DataFrame, segment_id: str, *, id_column: str = "cu
 
 
 def export_audience(frame: pl.DataFrame, segment_id: str, path: str | os.PathLike, *,
-                    id_column: str = "customer_id", min_probability: float | None = None,
+                    id_column: str = ID_COLUMN, min_probability: float | None = None,
                     fmt: str | None = None, segment_column: str = "segment") -> ExportResult:
     """Write ``segment_id``'s audience to ``path`` (CSV or Parquet, from the extension)."""
     p = check_output_path(path, [fmt] if fmt else FORMATS)

@@ -16,6 +16,7 @@ from typing import Sequence
 
 from toolkit.errors import SegkitError
 from toolkit.fileio import atomic_write_text
+from toolkit.schema import ID_COLUMN
 
 RULESET_FORMATS = {"yaml": ".yaml", "json": ".json", "markdown": ".md", "sql": ".sql"}
 """Ruleset export formats and the file extension each gets by default."""
@@ -82,7 +83,7 @@ def default_name(fmt: str, stem: str) -> str:
 
 
 def write_ruleset(ruleset, fmt: str, path: str | os.PathLike, *, dialect: str = "duckdb",
-                  frame=None, table: str = "customers", id_column: str = "customer_id",
+                  frame=None, table: str = "customers", id_column: str = ID_COLUMN,
                   run: str | os.PathLike | None = None,
                   data: str | os.PathLike | None = None) -> ExportResult:
     """The ruleset as YAML, JSON, Markdown (sizes included when ``frame`` is given) or SQL.

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from toolkit.cli import app
+from toolkit.schema import ID_COLUMN
 
 console = Console(log_path=False)
 
@@ -24,7 +25,7 @@ def _progress() -> Progress:
 def train_command(
     data: Path = typer.Option(..., "--data", help="Customer table (.csv or .parquet)."),
     target: str = typer.Option("purchased_next_30d", "--target", help="Binary outcome column."),
-    id_column: str = typer.Option("customer_id", "--id", help="Customer id column."),
+    id_column: str = typer.Option(ID_COLUMN, "--id", help="Customer id column."),
     out: Path = typer.Option(Path("runs/latest"), "--out", help="Run folder to write."),
     allow_feature: list[str] = typer.Option([], "--allow-feature",
                                             help="Keep a feature the leakage audit refused."),

@@ -17,6 +17,7 @@ from rich.table import Table
 from toolkit.cli import app
 from toolkit.fileio import atomic_write_frame, atomic_write_text, frame_format
 from toolkit.outputs import check_outputs
+from toolkit.schema import ID_COLUMN
 
 rules_app = typer.Typer(help="Rulesets: segments as ordered, human-editable rules.",
                         no_args_is_help=True)
@@ -24,7 +25,7 @@ app.add_typer(rules_app, name="rules")
 console = Console(highlight=False)
 
 _RULESET = typer.Argument(..., help="Ruleset YAML file.", show_default=False, metavar="RULESET")
-_ID = typer.Option("customer_id", "--id", help="Customer id column.")
+_ID = typer.Option(ID_COLUMN, "--id", help="Customer id column.")
 
 
 def _load_ruleset(path: Path):

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from toolkit.cli import app
 from toolkit.policy import STABLE_JACCARD
+from toolkit.schema import ID_COLUMN
 
 console = Console(log_path=False)
 
@@ -24,7 +25,7 @@ def _split(values: list[str]) -> list[str] | None:
 @app.command("segment")
 def segment_command(
     data: Path = typer.Option(..., "--data", help="Customer table (.csv or .parquet)."),
-    id_column: str = typer.Option("customer_id", "--id", help="Customer id column."),
+    id_column: str = typer.Option(ID_COLUMN, "--id", help="Customer id column."),
     out: Path = typer.Option(..., "--out", help="Run folder to write segments.yaml/.json into."),
     k_min: int = typer.Option(4, "--k-min", help="Fewest segments to try."),
     k_max: int = typer.Option(8, "--k-max", help="Most segments to try."),

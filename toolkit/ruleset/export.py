@@ -25,6 +25,7 @@ from toolkit.rules.nodes import (
 )
 from toolkit.ruleset.model import Ruleset
 from toolkit.ruleset.ops import assign, check
+from toolkit.schema import ID_COLUMN
 
 EXPORT_FORMATS = ("sql", "json", "markdown", "csv", "dbt")
 
@@ -75,7 +76,7 @@ def export_json(ruleset: Ruleset) -> str:
 
 
 def export_sql(ruleset: Ruleset, dialect: str = "duckdb", table: str = "customers",
-               id_column: str = "customer_id", column_types: Any = None) -> str:
+               id_column: str = ID_COLUMN, column_types: Any = None) -> str:
     """One SELECT returning the id and ``segment`` (see :meth:`Ruleset.to_sql`)."""
     header = f"-- segkit ruleset: {_one_line(ruleset.name)} ({dialect}); first matching rule wins\n"
     return header + ruleset.to_sql(dialect, table, id_column, column_types)
@@ -85,7 +86,7 @@ _DBT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def export_dbt(ruleset: Ruleset, dialect: str = "duckdb", ref: str = "customers",
-               id_column: str = "customer_id", column_types: Any = None) -> str:
+               id_column: str = ID_COLUMN, column_types: Any = None) -> str:
     """A dbt model: ``{{ config(materialized='table') }}`` and the SELECT over a dbt relation.
 
     ``ref`` names the upstream model (``{{ ref('customers') }}``); ``source_name.table``
@@ -109,7 +110,7 @@ def export_dbt(ruleset: Ruleset, dialect: str = "duckdb", ref: str = "customers"
     return head + body
 
 
-def export_csv(ruleset: Ruleset, frame: pl.DataFrame, id_column: str = "customer_id") -> str:
+def export_csv(ruleset: Ruleset, frame: pl.DataFrame, id_column: str = ID_COLUMN) -> str:
     """``id,segment`` for every customer of ``frame``, in input order."""
     return assign(ruleset, frame, id_column).write_csv()
 
@@ -172,7 +173,7 @@ def export_markdown(ruleset: Ruleset, frame: pl.DataFrame | None = None) -> str:
 
 
 def export(ruleset: Ruleset, fmt: str, *, dialect: str = "duckdb", frame: pl.DataFrame | None = None,
-           table: str = "customers", id_column: str = "customer_id", ref: str = "customers",
+           table: str = "customers", id_column: str = ID_COLUMN, ref: str = "customers",
            column_types: Mapping[str, Any] | None = None) -> str:
     """Dispatch on ``fmt`` (one of :data:`EXPORT_FORMATS`); ``csv`` needs ``frame``.
 
@@ -236,7 +237,7 @@ def column_types_for_run(run_dir: str | Path, data: str | Path | None = None) ->
 
 def ruleset_sql_for_run(run_dir: str | Path, ruleset: Ruleset, dialect: str = "duckdb", *,
                         data: str | Path | None = None, table: str = "customers",
-                        id_column: str = "customer_id") -> str:
+                        id_column: str = ID_COLUMN) -> str:
     """The ruleset as SQL with the run's column types (see :func:`column_types_for_run`)."""
     return export_sql(ruleset, dialect, table, id_column, column_types_for_run(run_dir, data))
 

@@ -32,6 +32,7 @@ from toolkit.rules import (
 )
 from toolkit.rules.columns import ColumnsSpec, may_be_nan
 from toolkit.rules.compile_sql import get_dialect, quote_identifier, quote_table
+from toolkit.schema import ID_COLUMN
 from toolkit.rules.nodes import Node, columns as rule_columns
 from toolkit.ruleset.errors import RulesetError, YamlSyntaxError
 
@@ -422,7 +423,7 @@ class Ruleset:
         return frame.with_columns(added)
 
     def to_sql(self, dialect: str = "duckdb", table: str = "customers",
-               id_column: str = "customer_id", column_types: ColumnsSpec | None = None,
+               id_column: str = ID_COLUMN, column_types: ColumnsSpec | None = None,
                *, segment_column: str = "segment", from_sql: str | None = None,
                comments: bool = True) -> str:
         """One ``SELECT id, CASE WHEN ... END AS segment FROM table`` for ``dialect``.

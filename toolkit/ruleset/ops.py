@@ -23,6 +23,7 @@ import polars as pl
 from toolkit.errors import DataError
 from toolkit.rules.columns import suggest
 from toolkit.ruleset.model import APPLY_CHUNK, Ruleset, as_frame
+from toolkit.schema import ID_COLUMN
 
 OVERLAP_EXACT_MAX = 256
 """Up to this many segments :func:`check` counts every pair's overlap exactly."""
@@ -54,7 +55,7 @@ def require_id_column(frame: pl.DataFrame, id_column: str) -> None:
         raise DataError(f"the data has no id column '{id_column}'{extra}")
 
 
-def assign(ruleset: Ruleset, frame: Any, id_column: str = "customer_id",
+def assign(ruleset: Ruleset, frame: Any, id_column: str = ID_COLUMN,
            names: bool = False) -> pl.DataFrame:
     """id and segment (and ``segment_name`` with ``names``) for every row, in input order."""
     frame = as_frame(frame)
