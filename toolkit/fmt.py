@@ -7,11 +7,12 @@ Two kinds of text come out of segkit:
   CLI tables and the TUI print them.
 * **a customer's values and log-odds**, in the scorecard's reasons (``reason_1``, built as
   Polars expressions while scoring millions of rows) and on the TUI's Customer tab (one
-  customer, in Python). Each rule therefore exists twice, :func:`value_text` /
-  :func:`value_expr` and :func:`signed` / :func:`signed_expr`, computed with the same
-  floating-point operations in the same order (never Python's or Polars' own float printing,
-  which differ: ``1e-07`` against ``1e-7``), and ``tests/test_fmt.py`` checks that the two
-  agree on arbitrary floats, integers and categories.
+  customer, in Python). Each rule therefore exists twice: for one value (:func:`value_text`,
+  :func:`signed`) and for a column (:func:`value_texts` / :func:`value_expr`,
+  :func:`signed_texts` / :func:`signed_expr`), computed with the same floating-point
+  operations in the same order (never Python's or Polars' own float printing, which differ:
+  ``1e-07`` against ``1e-7``), and ``tests/test_fmt.py`` checks that the two agree on
+  arbitrary floats, integers and categories.
 
 The value rule (:func:`value_text`): missing (null, NaN) reads ``missing``; a whole number
 below :data:`HUGE` in magnitude reads as an integer (``45``, ``-3``); other numbers from 1 up
@@ -22,8 +23,9 @@ to :data:`HUGE` are rounded to cents without trailing zeros (``1234.5``, ``1234.
 Categories read as their text (``GB``, ``true``). The log-odds rule (:func:`signed`): a sign
 and two decimals (``+0.82``, ``-1.05``), from 1e12 on three significant digits (``+1e308``).
 
-This module imports nothing from segkit but nothing either that needs a run: anything may
-import it.
+Everything that prints a customer's value or a run's figure imports from here; this module
+imports nothing from segkit, so anything may import it. A new formatting rule goes here, with
+its Python and column versions side by side and a property test that they agree.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ import polars as pl
 
 MISSING = "missing"
 ABSENT = "-"
-HUGE = 1e15            # from here on whole numbers lose their last digits in a float: scientific
+HUGE = 1e15            # from here on numbers are too long to read digit by digit: scientific
 HUGE_LOG_ODDS = 1e12   # log-odds beyond this (a broken or hand-edited scorecard): scientific
 _SCALE_BELOW = 1e-290  # tiny values are scaled by 1e300 first, so every power below is a normal float
 _LOW, _HIGH = -300, 308
