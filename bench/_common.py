@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from toolkit.fileio import atomic_write_text  # noqa: E402
+from toolkit.data.files import atomic_write_text  # noqa: E402
 
 RESULTS = ROOT / "bench" / "RESULTS.md"
 

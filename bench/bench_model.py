@@ -18,17 +18,17 @@ import polars as pl
 
 from _common import machine, write_section
 
-from toolkit import metrics
-from toolkit.generate import generate
+from toolkit.model import metrics
+from toolkit.data.generate import generate
 from toolkit.schema import ID_COLUMN, TARGET_COLUMN
-from toolkit.train import TrainConfig, train
+from toolkit.model.train import TrainConfig, train
 
 
 def lightgbm_peer(result, frame: pl.DataFrame, seed: int) -> dict:
     import lightgbm as lgb
 
-    from toolkit import features as feats
-    from toolkit.model_input import to_model_input
+    from toolkit.model import features as feats
+    from toolkit.model.model_input import to_model_input
 
     specs = result.feature_specs
     derived = [feats.Ratio.from_dict(d) for d in result.metrics["training"]["derived_features"]]

@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_rules.py [--rows 2400000] [--seed 7] [--ruleset rulesets/rfm_classic.yaml]
                                           [--repeat 3] [--no-write]
 
-Data: ``toolkit.generate.generate(rows, seed)`` (the 35-feature synthetic customer table).
+Data: ``toolkit.data.generate.generate(rows, seed)`` (the 35-feature synthetic customer table).
 Timed (best of ``--repeat``): Polars ``Ruleset.apply`` (validation + one when/then chain) and
 DuckDB running ``Ruleset.to_sql`` over the same in-memory Arrow table, fetched back as Arrow.
 Both with column types known (so NaN tests only on float columns) and, for DuckDB, also
@@ -25,7 +25,7 @@ import polars as pl
 
 from _common import ROOT, best_of, machine, write_section  # also puts the repo root on sys.path
 
-from toolkit.generate import generate  # noqa: E402
+from toolkit.data.generate import generate  # noqa: E402
 from toolkit.ruleset import Ruleset  # noqa: E402
 
 # A second, harder ruleset: text in-lists, between, not, is missing, or-groups, float columns.

@@ -4,7 +4,7 @@ the former single when/then chain, each measurement in a fresh process.
     .venv/bin/python bench/bench_rules_scale.py [--rows 180000] [--segments 250 500 1000 2000 5000]
                                                 [--old-max 1000] [--timeout 300] [--no-write]
 
-Data: ``toolkit.generate.generate(rows, seed)``. Rules look like distilled ones: each a
+Data: ``toolkit.data.generate.generate(rows, seed)``. Rules look like distilled ones: each a
 conjunction of 2-3 thresholds on numeric columns at random quantiles (optionally one
 category test), selective enough that most rows go through many rules before one matches;
 the same seed gives the same rules for every form. Each (form, segments) runs in its own
@@ -74,7 +74,7 @@ def old_chain(rs, frame):
 
 def one(form: str, segments: int, rows: int, seed: int, out: str | None) -> None:
     """Measure one (form, segments) in this process and print JSON."""
-    from toolkit.generate import generate
+    from toolkit.data.generate import generate
     from toolkit.ruleset.ops import check
 
     frame, _ = generate(rows, seed)

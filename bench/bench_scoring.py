@@ -1,6 +1,6 @@
 """Scoring speed and memory: the scorecard (Polars), interpret's predict_proba, DuckDB SQL.
 
-One EBM is fitted the way toolkit.train fits it (schema features + derived ratios, 4 outer
+One EBM is fitted the way toolkit.model.train fits it (schema features + derived ratios, 4 outer
 bags, 10 pairs, n_jobs=2) on generated customers, compiled to a scorecard, and then each
 (method, rows) pair runs in its own subprocess so memory is measured in isolation:
 
@@ -42,13 +42,13 @@ METHODS = ("scorecard", "score", "interpret", "duckdb")
 
 
 def fit_model(rows: int, seed: int):
-    """(ebm, specs, derived) exactly as toolkit.train builds them, on generated data."""
+    """(ebm, specs, derived) exactly as toolkit.model.train builds them, on generated data."""
     from interpret.glassbox import ExplainableBoostingClassifier
 
-    from toolkit import features as feats
-    from toolkit import io
-    from toolkit.generate import generate
-    from toolkit.model_input import FeatureSpec, to_model_input
+    from toolkit.model import features as feats
+    from toolkit.data import io
+    from toolkit.data.generate import generate
+    from toolkit.model.model_input import FeatureSpec, to_model_input
     from toolkit.schema import FEATURES, TARGET_COLUMN
 
     frame, _ = generate(rows, seed)
@@ -72,7 +72,7 @@ def data_path(rows: int, seed: int) -> Path:
 
 
 def ensure_data(rows: int, seed: int) -> Path:
-    from toolkit.generate import generate
+    from toolkit.data.generate import generate
 
     path = data_path(rows, seed)
     if not path.exists():
@@ -129,7 +129,7 @@ def child(method: str, rows: int, args) -> dict:
     import numpy as np
     import polars as pl
 
-    from toolkit.scorecard import Scorecard
+    from toolkit.model.scorecard import Scorecard
 
     card = Scorecard.load(args.scorecard)
     frame = pl.read_parquet(ensure_data(args.data_rows, args.data_seed), n_rows=rows)
@@ -140,8 +140,8 @@ def child(method: str, rows: int, args) -> dict:
         m = measure(lambda: card.score(frame, top_reasons=3), args.repeat)
         out["example"] = m["result"].row(0, named=True)
     elif method == "interpret":
-        from toolkit.features import add_derived
-        from toolkit.model_input import to_model_input
+        from toolkit.model.features import add_derived
+        from toolkit.model.model_input import to_model_input
 
         ebm, specs, derived = fit_model(args.train_rows, args.seed)
         convert = measure(lambda: to_model_input(add_derived(frame, derived), specs), 1)
@@ -212,7 +212,7 @@ def report(results: list[dict], args, load_before, load_after, fit_seconds: floa
         f"Model: EBM fitted on {args.train_rows:,} generated customers ({len(card.features)} features incl. "
         f"{len(card.derived)} derived ratios, {len(card.terms)} terms of which "
         f"{sum(len(t['features']) == 2 for t in card.terms)} pairs; 4 outer bags) in {fit_seconds:.0f} s. "
-        f"Scored rows: `toolkit.generate.generate({args.data_rows:,}, seed={args.data_seed})`, first N rows.  ",
+        f"Scored rows: `toolkit.data.generate.generate({args.data_rows:,}, seed={args.data_seed})`, first N rows.  ",
         "Time: best of the repeats; peak: resident set of the measuring process during the calls "
         "(VmHWM), which includes the input table; \"+\" = peak above the resident set before the calls.",
         "",
@@ -290,7 +290,7 @@ def main(argv: list[str] | None = None) -> None:
         return
 
     from toolkit.schema import ID_COLUMN
-    from toolkit.scorecard import compile_ebm
+    from toolkit.model.scorecard import compile_ebm
 
     load_before = os.getloadavg()[0]
     args.data_rows = max(args.sizes)

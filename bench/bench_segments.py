@@ -26,10 +26,10 @@ import numpy as np
 
 from _common import machine, write_section  # also puts the repo root on sys.path
 
-from toolkit import clustering as C  # noqa: E402
-from toolkit import distill as D  # noqa: E402
-from toolkit.generate import generate  # noqa: E402
-from toolkit.segmentation import run_segmentation  # noqa: E402
+from toolkit.segments import clustering as C  # noqa: E402
+from toolkit.segments import distill as D  # noqa: E402
+from toolkit.data.generate import generate  # noqa: E402
+from toolkit.segments.pipeline import run_segmentation  # noqa: E402
 
 
 def cpu_seconds() -> float:

@@ -36,7 +36,7 @@ from _common import ROOT, machine, write_section
 from toolkit.ruleset import ops as ruleset_ops
 from toolkit.ruleset.editing import parse_text
 from toolkit.ruleset import Ruleset
-from toolkit.run_view import RunView
+from toolkit.run.view import RunView
 
 NUMBER = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)(?![\w.])")
 

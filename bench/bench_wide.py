@@ -18,7 +18,7 @@ import _common
 import numpy as np
 import polars as pl
 
-from toolkit.train import TrainConfig, train
+from toolkit.model.train import TrainConfig, train
 
 
 def high_cardinality(rows: int, levels: int, seed: int) -> pl.DataFrame:

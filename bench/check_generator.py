@@ -22,7 +22,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import RobustScaler
 
 from toolkit import schema
-from toolkit.generate import generate
+from toolkit.data.generate import generate
 
 
 def best_f1(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
@@ -53,7 +53,7 @@ def kmeans_ari(customers: pl.DataFrame, types: np.ndarray, seed: int) -> dict[st
     out["robust_log1p_all"] = adjusted_rand_score(
         types, KMeans(6, n_init=10, random_state=seed).fit_predict(z))
     try:
-        from toolkit.segment_space import fit_space
+        from toolkit.segments.space import fit_space
         space = fit_space(customers)
         z2 = space.transform(customers)
         out["segment_space"] = adjusted_rand_score(

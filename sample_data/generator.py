@@ -34,7 +34,7 @@ lapsed              24 %   last order ~1.5 years ago (at least 180 days), no ses
 The types are separated mainly by orders_90d/orders_365d, days_since_last_purchase,
 days_since_first_purchase, sessions and product views, cart_add_rate, app_session_share,
 discount_order_share and coupon_redemptions: k-means (k=6) on the log1p + robust-scaled
-behavioral, transactional and marketing columns (:mod:`toolkit.segment_space`) recovers them
+behavioral, transactional and marketing columns (:mod:`toolkit.segments.space`) recovers them
 with an adjusted Rand index of about 0.95, and k=6 has the best silhouette of k=3..7.
 
 Orders form a Poisson process between the first and the last order (active types: the last

@@ -1,7 +1,7 @@
 """A small, complete run folder for the report and monitor tests (built once per session).
 
 4,000 generated customers, an EBM with one bag and two interactions, a segmentation with a
-few bootstraps (when toolkit.segmentation is installed), scores and timings, laid out as
+few bootstraps (when toolkit.segments.pipeline is installed), scores and timings, laid out as
 ``segkit demo`` lays them out. Built under pytest's session temp dir and reused by every
 test module that asks for it (module-level cache: a fixture imported into two modules would
 otherwise be built twice).
@@ -24,11 +24,11 @@ def build_small_run(base: Path) -> Path:
         return _CACHE["run"]
     import polars as pl
 
-    from toolkit.generate import generate, write_tables
-    from toolkit.runs import Run
+    from toolkit.data.generate import generate, write_tables
+    from toolkit.run.folder import Run
     from toolkit.schema import ID_COLUMN, TARGET_COLUMN
-    from toolkit.scoring import score_file
-    from toolkit.train import TrainConfig, save_run, train
+    from toolkit.model.scoring import score_file
+    from toolkit.model.train import TrainConfig, save_run, train
 
     run = base / "small_run"
     run.mkdir(parents=True, exist_ok=True)
@@ -46,7 +46,7 @@ def build_small_run(base: Path) -> Path:
     timings["train"] = time.perf_counter() - started
 
     try:
-        from toolkit.segmentation import run_segmentation
+        from toolkit.segments.pipeline import run_segmentation
     except ModuleNotFoundError:
         run_segmentation = None
     if run_segmentation is not None:

@@ -1,4 +1,4 @@
-"""Small fitted EBMs for the scorecard tests, built the way toolkit.train builds them.
+"""Small fitted EBMs for the scorecard tests, built the way toolkit.model.train builds them.
 
 ``fitted()`` is cached per process, so test_scorecard.py and test_scorecard_sql.py share one
 fit (a few seconds on 2 cores). The data has missing values (null and NaN), a nominal text
@@ -15,8 +15,8 @@ from functools import lru_cache
 import numpy as np
 import polars as pl
 
-from toolkit.features import Ratio, add_derived
-from toolkit.model_input import FeatureSpec, to_model_input
+from toolkit.model.features import Ratio, add_derived
+from toolkit.model.model_input import FeatureSpec, to_model_input
 
 ID = "customer_id"
 COUNTRIES = ["US", "GB", "DE", "FR", "ES"]
@@ -78,7 +78,7 @@ def customers(rows: int, seed: int) -> tuple[pl.DataFrame, np.ndarray]:
 
 def fit(frame: pl.DataFrame, y: np.ndarray, specs: list[FeatureSpec], derived: list[Ratio], *,
         interactions=3, outer_bags: int = 2, seed: int = 0, **kwargs):
-    """Fit exactly as toolkit.train does (add_derived, to_model_input, explicit types)."""
+    """Fit exactly as toolkit.model.train does (add_derived, to_model_input, explicit types)."""
     from interpret.glassbox import ExplainableBoostingClassifier
 
     x = to_model_input(add_derived(frame, derived), specs)

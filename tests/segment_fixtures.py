@@ -11,7 +11,7 @@ import numpy as np
 import polars as pl
 
 from toolkit import schema
-from toolkit.segment_space import default_features
+from toolkit.segments.space import default_features
 
 
 def blobs(rows: int = 3000, k: int = 4, seed: int = 0, separation: float = 3.0,

@@ -29,5 +29,5 @@ def test_public_names_resolve_in_a_fresh_interpreter():
     code = ("import toolkit, inspect\n"
             "for name in toolkit.__all__:\n"
             "    assert not inspect.ismodule(getattr(toolkit, name)), name\n"
-            "import toolkit.generate as g; assert hasattr(g, 'STAGES')\n")
+            "import toolkit.data.generate as g; assert hasattr(g, 'STAGES')\n")
     subprocess.run([sys.executable, "-c", code], check=True)

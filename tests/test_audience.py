@@ -1,4 +1,4 @@
-"""Audiences and export files (toolkit.audience, toolkit.exports)."""
+"""Audiences and export files (toolkit.segments.audience, toolkit.exports)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import polars as pl
 import pytest
 
-from toolkit.audience import audience_frame, check_min_probability, export_audience
+from toolkit.segments.audience import audience_frame, check_min_probability, export_audience
 from toolkit.errors import SegkitError
 from toolkit.exports import check_output_path, format_of, write_model_sql, write_ruleset
 from toolkit.ruleset import Ruleset
@@ -88,7 +88,7 @@ def test_write_ruleset_formats(tmp_path):
 
 def test_write_model_sql(tmp_path):
     from tui_run import build_run
-    from toolkit.scorecard import Scorecard
+    from toolkit.model.scorecard import Scorecard
 
     card = Scorecard.load(build_run() / "scorecard.json")
     r = write_model_sql(card, tmp_path / "m.sql", dialect="duckdb")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from toolkit.campaigns import CAMPAIGNS, suggest_campaign
+from toolkit.segments.campaigns import CAMPAIGNS, suggest_campaign
 
 BASE = 0.28
 

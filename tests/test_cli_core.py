@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from toolkit.cli import main
-from toolkit.generate import write_sample
+from toolkit.data.generate import write_sample
 
 FAST = ["--outer-bags", "1", "--interactions", "2"]
 
@@ -106,7 +106,7 @@ def _fail_with(monkeypatch, exc: BaseException) -> None:
     def boom(*_args, **_kwargs):
         raise exc
 
-    monkeypatch.setattr("toolkit.runs.Run.of", boom)  # the first thing `score` reads a run with
+    monkeypatch.setattr("toolkit.run.folder.Run.of", boom)  # the first thing `score` reads a run with
 
 
 def test_unexpected_exception_is_one_line_naming_command_and_log(monkeypatch, tmp_path, capsys):

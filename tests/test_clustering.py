@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
-from toolkit import clustering as C
-from toolkit.segment_space import fit_space
+from toolkit.segments import clustering as C
+from toolkit.segments.space import fit_space
 
 from segment_fixtures import blobs
 

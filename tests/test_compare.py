@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from toolkit.compare import (NOT_RUN, ComparisonRow, as_dicts, calibration_error, compare_approaches,
+from toolkit.run.compare import (NOT_RUN, ComparisonRow, as_dicts, calibration_error, compare_approaches,
                              fmt, pct)
 from toolkit.errors import SegkitError
 
@@ -99,7 +99,7 @@ def test_errors_and_formats(tmp_path):
 
 
 def test_report_and_compare_share_the_missing_results_error(tmp_path):
-    from toolkit.report import build_report
+    from toolkit.report.build import build_report
 
     for load in (compare_approaches, build_report):
         with pytest.raises(SegkitError, match="neither metrics.json nor segments.json found"):

@@ -14,7 +14,7 @@ from sqlglot import exp
 from toolkit.errors import SegkitError
 from toolkit.rules import format_column, quote_identifier, quote_string, quote_table
 from toolkit.ruleset import Ruleset, Segment
-from toolkit.scorecard import Scorecard
+from toolkit.model.scorecard import Scorecard
 from toolkit.sql import DIALECT_NAMES, DIALECTS, Dialect, get_dialect
 
 RECORDS = [get_dialect(n) for n in DIALECTS]

@@ -7,11 +7,11 @@ import numpy as np
 import polars as pl
 import pytest
 
-from toolkit import distill as D
+from toolkit.segments import distill as D
 from toolkit.rules import parse, to_polars
 from toolkit.rules.nodes import Between, Compare, predicates
-from toolkit.segment_space import fit_space
-from toolkit import clustering as C
+from toolkit.segments.space import fit_space
+from toolkit.segments import clustering as C
 
 from segment_fixtures import blobs
 

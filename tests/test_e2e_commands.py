@@ -208,7 +208,7 @@ def test_unwritable_output_is_one_line(work, run):
 
 
 def test_output_equal_to_input_is_refused(work, run):
-    pytest.importorskip("toolkit.outputs", reason="output-path checks (issue 8, H1) not merged yet")
+    pytest.importorskip("toolkit.data.outputs", reason="output-path checks (issue 8, H1) not merged yet")
     shutil.copy(work / "customers.parquet", work / "v.parquet")
     before = (work / "v.parquet").read_bytes()
     for args in (["score", "--run", "run", "--data", "v.parquet", "--out", "v.parquet"],
@@ -220,7 +220,7 @@ def test_output_equal_to_input_is_refused(work, run):
 def test_a_bug_in_a_fresh_process_is_one_line_with_a_log(work, tmp_path):
     """The last line of defence, as the console script runs it (a patched function stands in
     for a bug): one line naming the command, exit 70, the traceback in the named log."""
-    code = ("import sys, toolkit.runs as runs\n"
+    code = ("import sys, toolkit.run.folder as runs\n"
             "def bug(*a, **k):\n    raise ZeroDivisionError('division by zero')\n"
             "runs.Run.require_scorecard = bug\n"
             "from toolkit.cli import main\n"

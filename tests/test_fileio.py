@@ -1,4 +1,4 @@
-"""Atomic writes (toolkit.fileio): modes a team can read, symlinks kept, unique temporaries,
+"""Atomic writes (toolkit.data.files): modes a team can read, symlinks kept, unique temporaries,
 one-line errors naming the path."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from toolkit.errors import SegkitError
-from toolkit.fileio import (WriteError, atomic_path, atomic_write_frame, atomic_write_json,
+from toolkit.data.files import (WriteError, atomic_path, atomic_write_frame, atomic_write_json,
                             atomic_write_text)
 from toolkit.ruleset import Ruleset
 

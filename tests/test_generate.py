@@ -10,7 +10,7 @@ from sklearn.metrics import roc_auc_score
 from sample_data.generator import DTYPES
 from toolkit import schema
 from toolkit.errors import SegkitError
-from toolkit.generate import (LOGIT_SCALE, NOISE_SD, TARGET_RATE, TYPE_NAMES, TYPES, generate,
+from toolkit.data.generate import (LOGIT_SCALE, NOISE_SD, TARGET_RATE, TYPE_NAMES, TYPES, generate,
                               propensity_from_table, truth_path, write_sample)
 
 ROWS = 20_000

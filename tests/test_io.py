@@ -1,7 +1,7 @@
 import polars as pl
 import pytest
 
-from toolkit import io
+from toolkit.data import io
 from toolkit.errors import DataError
 
 

@@ -2,7 +2,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from toolkit import leakage
+from toolkit.model import leakage
 from toolkit.errors import LeakageError
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from toolkit import metrics
+from toolkit.model import metrics
 
 
 def test_best_f1_threshold_matches_brute_force():

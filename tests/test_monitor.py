@@ -14,7 +14,7 @@ import toolkit.cli
 from report_fixtures import build_small_run
 from toolkit.cli import main
 from toolkit.errors import DataError, SegkitError
-from toolkit.generate import generate
+from toolkit.data.generate import generate
 from toolkit.monitor import (ACT, EPSILON, MIN_ROWS, STRICT_EXIT_CODE, UNTRUSTED, WATCH, categorical_drift,
                              chance_psi, column_drift, monitor_frames, monitor_run, numeric_drift, psi,
                              segment_shift, status_of, training_reference)

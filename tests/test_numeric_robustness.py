@@ -1,6 +1,6 @@
 """Infinite values, drifted column types at scoring, hostile scorecard files and huge scores.
 
-One policy for +-inf (toolkit.model_input.infinite_to_missing: missing, counted) is checked in
+One policy for +-inf (toolkit.model.model_input.infinite_to_missing: missing, counted) is checked in
 every path that reads a customer table: train (leakage audit, EBM, baselines), segment,
 score (the function and the CLI) and monitor's scoring.
 """
@@ -19,11 +19,11 @@ import scorecard_fixtures as fx
 import toolkit.cli
 from toolkit.cli import app
 from toolkit.errors import SegkitError
-from toolkit.model_input import (ScoringInputReport, align_scoring_input, describe_infinite,
+from toolkit.model.model_input import (ScoringInputReport, align_scoring_input, describe_infinite,
                                  infinite_to_missing)
-from toolkit.scorecard import Scorecard, compile_ebm
-from toolkit.scoring import NOTE_COLUMN, score_frame
-from toolkit.train import TrainConfig, save_run, train
+from toolkit.model.scorecard import Scorecard, compile_ebm
+from toolkit.model.scoring import NOTE_COLUMN, score_frame
+from toolkit.model.train import TrainConfig, save_run, train
 
 toolkit.cli._register()
 TARGET, ID = "purchased_next_30d", "customer_id"
@@ -91,7 +91,7 @@ def test_train_treats_inf_as_missing_and_reports_the_count(toy_table, tmp_path):
     p_null = score_frame(result.scorecard, as_null).get_column("purchase_probability")
     assert p_inf.to_list() == p_null.to_list()
     # the fingerprint is of the table as given (so a later load of the same file matches)
-    from toolkit.io import fingerprint
+    from toolkit.data.io import fingerprint
 
     assert result.metrics["training"]["data_fingerprint"] == fingerprint(frame)
 
@@ -123,7 +123,7 @@ def test_segment_treats_inf_as_missing(tmp_path):
     """Before: OverflowError in distill (floor of -inf) / ValueError in the tree fit."""
     from segment_fixtures import blobs
 
-    from toolkit.segmentation import run_segmentation
+    from toolkit.segments.pipeline import run_segmentation
 
     frame, _ = blobs(1500, seed=1)
     frame = _with_inf(frame, "total_spend_365d", {0: np.inf, 1: np.inf, 2: -np.inf})
@@ -286,7 +286,7 @@ def test_huge_scores_still_give_reasons(card, rows):
     reasons = scored.get_column("reason_1").to_list()
     assert all(r is not None and r.startswith("country = ") and r.endswith("(+1e308)") for r in reasons)
     assert scored.get_column("purchase_probability").to_list() == [1.0] * scored.height
-    from toolkit.scorecard import _signed
+    from toolkit.model.scorecard import _signed
 
     values = [0.824, -1.054, 0.0, 123456.789, 1e11, -9.99e13, 1e15, -1e308]
     got = pl.DataFrame({"c": values}).select(_signed(pl.col("c"))).to_series().to_list()

@@ -1,4 +1,4 @@
-"""Every command checks where it will write before doing any work (toolkit.outputs).
+"""Every command checks where it will write before doing any work (toolkit.data.outputs).
 
 Tests run as root, where permission bits do not stop a write, so an unwritable folder is
 simulated by patching ``os.access`` (what the check asks) or by a parent that is a regular
@@ -14,8 +14,8 @@ import pytest
 
 from toolkit.cli import main
 from toolkit.errors import SegkitError
-from toolkit.generate import write_sample
-from toolkit.outputs import check_outputs, same_file
+from toolkit.data.generate import write_sample
+from toolkit.data.outputs import check_outputs, same_file
 
 RFM = Path(__file__).resolve().parents[1] / "rulesets" / "rfm_classic.yaml"
 
@@ -87,7 +87,7 @@ def test_each_problem_is_one_line_and_nothing_is_created(tmp_path, unwritable):
 
 # -- the Python API refuses before the work -----------------------------------------------
 def test_train_file_checks_the_run_folder_before_fitting(sample, tmp_path, monkeypatch, unwritable):
-    import toolkit.train as T
+    import toolkit.model.train as T
 
     def never(*_args, **_kwargs):
         raise AssertionError("fitted before the output was checked")
@@ -103,7 +103,7 @@ def test_train_file_checks_the_run_folder_before_fitting(sample, tmp_path, monke
 
 
 def test_train_file_refuses_data_that_is_one_of_the_run_files(tmp_path, monkeypatch):
-    import toolkit.train as T
+    import toolkit.model.train as T
 
     monkeypatch.setattr(T, "train", lambda *a, **k: pytest.fail("fitted"))
     data, _ = write_sample(50, 1, tmp_path / "split.parquet")
@@ -112,7 +112,7 @@ def test_train_file_refuses_data_that_is_one_of_the_run_files(tmp_path, monkeypa
 
 
 def test_segmentation_checks_the_folder_before_reading(tmp_path):
-    from toolkit.segmentation import run_segmentation
+    from toolkit.segments.pipeline import run_segmentation
 
     (tmp_path / "taken").write_text("x")
     with pytest.raises(SegkitError, match="is a file, not a folder"):

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from toolkit.errors import DataError
-from toolkit.profiles import FeatureDifference, SegmentProfile, name_segments, profile_segments, suggest_name
+from toolkit.segments.profiles import FeatureDifference, SegmentProfile, name_segments, profile_segments, suggest_name
 
 
 def _frame() -> pl.DataFrame:
@@ -120,7 +120,7 @@ def test_unknown_columns_get_generic_names():
 def test_profiles_of_a_hand_written_ruleset():
     from pathlib import Path
 
-    from toolkit.generate import generate
+    from toolkit.data.generate import generate
     from toolkit.ruleset import Ruleset
 
     rules = Ruleset.load(Path(__file__).resolve().parents[1] / "rulesets" / "rfm_classic.yaml")
@@ -176,13 +176,13 @@ def test_direction_words_agree_with_the_numbers_shown():
 
 
 def _fmt_equal(a, b) -> bool:
-    from toolkit.profiles import _fmt
+    from toolkit.segments.profiles import _fmt
 
     return _fmt(a, "orders_365d") == _fmt(b, "orders_365d")
 
 
 def test_share_above_zero_and_dropping_a_difference_no_figure_bears_out():
-    from toolkit.profiles import _agreeing_text
+    from toolkit.segments.profiles import _agreeing_text
 
     # medians 0 vs 0, means 0.5 vs 0.5 (equal as shown), but fewer at 0: the share is shown
     text, stat = _agreeing_text("orders_365d", +1, 0.0, 0.0, 0.5, 0.5, 0.57, 0.39)

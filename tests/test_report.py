@@ -13,13 +13,13 @@ import polars as pl
 import pytest
 
 from report_fixtures import build_small_run
-from toolkit.campaigns import CAMPAIGNS, suggest_campaign
-from toolkit.compare import compare_approaches, fmt, pct
-from toolkit.report import (build_report, decile_of, describe_shape, segment_decile_table,
+from toolkit.segments.campaigns import CAMPAIGNS, suggest_campaign
+from toolkit.run.compare import compare_approaches, fmt, pct
+from toolkit.report.build import (build_report, decile_of, describe_shape, segment_decile_table,
                             summarize_shape, targeting_advice)
-from toolkit.runs import Run
-from toolkit.report_html import markdown_to_html, split_row
-from toolkit.scorecard import ShapeBin
+from toolkit.run.folder import Run
+from toolkit.report.html import markdown_to_html, split_row
+from toolkit.model.scorecard import ShapeBin
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def built(run) -> dict:
 
 def _segmented(built) -> dict:
     if built["segments"] is None:
-        pytest.skip("toolkit.segmentation not available: the run has no segments")
+        pytest.skip("toolkit.segments.pipeline not available: the run has no segments")
     return built["segments"]
 
 
@@ -307,7 +307,7 @@ def test_importances_chart_texts_stay_inside_the_figure(tmp_path):
     """Issue 8: importances.png's x label was clipped at the right edge (long term names)."""
     from PIL import Image
 
-    from toolkit.report_charts import clipped_texts, importances_chart, importances_figure
+    from toolkit.report.charts import clipped_texts, importances_chart, importances_figure
 
     imp = {"days_since_last_purchase & acquisition_channel": 0.41, "days_since_last_purchase": 0.38,
            "email_clicks_30d & days_since_last_email_click": 0.2, "orders_365d": 0.12, "age": 0.01}
@@ -321,7 +321,7 @@ def test_importances_chart_texts_stay_inside_the_figure(tmp_path):
 
 
 def test_clipped_texts_detects_an_overflowing_label():
-    from toolkit.report_charts import _figure, clipped_texts
+    from toolkit.report.charts import _figure, clipped_texts
 
     fig = _figure((3, 2))
     ax = fig.add_subplot()

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 import toolkit.cli
 from toolkit.cli import app, main
-from toolkit.generate import generate
+from toolkit.data.generate import generate
 from toolkit.ruleset import Ruleset
 
 toolkit.cli._register()

@@ -10,7 +10,7 @@ import pytest
 
 from tui_run import copy_run
 from toolkit.errors import SegkitError
-from toolkit.run_view import RunView, bar_checks, model_rows, one_line, sort_segment_rows
+from toolkit.run.view import RunView, bar_checks, model_rows, one_line, sort_segment_rows
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def test_segment_rows_match_a_full_apply(run):
 
 
 def test_sort_rows():
-    from toolkit.run_view import SegmentRow
+    from toolkit.run.view import SegmentRow
 
     rows = [SegmentRow("a", "B", 1, 10, 0.1, None, 0.2, "x"), SegmentRow("b", "a", 2, 30, 0.3, 0.5, 0.1, "y"),
             SegmentRow("c", "C", None, 20, 0.2, 0.1, 0.3, "")]
@@ -123,9 +123,9 @@ def test_new_month_with_the_same_ids_is_scored_and_clustered_not_joined(run, tmp
     """Issue 8: `tui --run RUN --data NEW` showed the run's old scores and clusters, joined by id."""
     from tui_run import ROWS
 
-    from toolkit.generate import generate
-    from toolkit.scorecard import Scorecard
-    from toolkit.segmentation import assign_clusters
+    from toolkit.data.generate import generate
+    from toolkit.model.scorecard import Scorecard
+    from toolkit.segments.pipeline import assign_clusters
 
     new, _ = generate(ROWS, 99)                  # same ids C0000001.., other customers
     old = pl.read_parquet(run / "data.parquet")
@@ -169,7 +169,7 @@ def test_new_month_with_the_same_ids_is_scored_and_clustered_not_joined(run, tmp
 
 
 def test_stored_centroids_reproduce_the_run_assignments(run):
-    from toolkit.segmentation import assign_clusters
+    from toolkit.segments.pipeline import assign_clusters
 
     summary = json.loads((run / "segments.json").read_text())
     data = pl.read_parquet(run / "data.parquet")
@@ -180,7 +180,7 @@ def test_stored_centroids_reproduce_the_run_assignments(run):
 def test_old_run_without_centroids_says_fidelity_is_not_available(run, tmp_path):
     import shutil
 
-    from toolkit.generate import generate
+    from toolkit.data.generate import generate
 
     old = tmp_path / "old"
     shutil.copytree(run, old)
@@ -200,7 +200,7 @@ def test_old_run_without_centroids_says_fidelity_is_not_available(run, tmp_path)
 
 def test_ruleset_figures_reproduce_segments_json_then_follow_an_edit(run):
     """Issue 8: after saving edited rules, Compare and provenance.fidelity showed the old figures."""
-    from toolkit.compare import compare_approaches
+    from toolkit.run.compare import compare_approaches
     from toolkit.ruleset import Ruleset
 
     view = RunView(run)

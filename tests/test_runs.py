@@ -1,4 +1,4 @@
-"""toolkit.runs.Run: one way to read a run folder (names, cached loaders, lookups, errors)."""
+"""toolkit.run.folder.Run: one way to read a run folder (names, cached loaders, lookups, errors)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from toolkit import runs
+from toolkit.run import folder as runs
 from toolkit.errors import SegkitError
-from toolkit.runs import Run
+from toolkit.run.folder import Run
 
 
 def _one_line(exc: pytest.ExceptionInfo) -> str:
@@ -81,7 +81,7 @@ def test_id_and_target_lookup(tmp_path):
     # a segmentation-only run with its own id column: the id it recorded, also in the viewer
     (tmp_path / runs.SEGMENTS).write_text(json.dumps({"settings": {"id_column": "client"}}))
     assert Run.of(tmp_path).id_column == "client"
-    from toolkit.run_view import RunView
+    from toolkit.run.view import RunView
 
     assert RunView(tmp_path).id_column == "client"
     # training's record wins, and a broken metrics.json never breaks the lookup
@@ -93,7 +93,7 @@ def test_id_and_target_lookup(tmp_path):
 
 
 def test_fingerprints_and_the_customer_table_check(tmp_path):
-    from toolkit.io import fingerprint
+    from toolkit.data.io import fingerprint
 
     frame = pl.DataFrame({"customer_id": ["a", "b"], "x": [1, 2]})
     own = tmp_path / "own.parquet"
@@ -115,7 +115,7 @@ def test_fingerprints_and_the_customer_table_check(tmp_path):
 def test_monitor_and_report_say_a_corrupt_artifact_in_one_line(tmp_path):
     """Before, these reached Polars' own error (a traceback) instead of one line."""
     from toolkit.monitor import training_reference
-    from toolkit.report import build_report
+    from toolkit.report.build import build_report
 
     (tmp_path / runs.DATA).write_bytes(b"not parquet")
     with pytest.raises(SegkitError, match="data.parquet: cannot read") as info:

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 import scorecard_fixtures as fx
 from toolkit.errors import DataError, SegkitError
-from toolkit.model_input import FeatureSpec
-from toolkit.scorecard import FORMAT_VERSION, Scorecard, compile_ebm
+from toolkit.model.model_input import FeatureSpec
+from toolkit.model.scorecard import FORMAT_VERSION, Scorecard, compile_ebm
 
 TOL = 1e-9
 
@@ -223,7 +223,7 @@ def test_top_reasons_variants(fitted, card):
 
 
 def test_score_across_chunks_is_identical(fitted, card, monkeypatch):
-    import toolkit.scorecard as module
+    import toolkit.model.scorecard as module
 
     whole = card.score(fitted.frame)
     monkeypatch.setattr(module, "CHUNK_ROWS", 333)
@@ -256,7 +256,7 @@ def test_load_does_not_need_interpret(tmp_path, card):
 
     path = card.save(tmp_path / "s.json")
     code = ("import sys; sys.modules['interpret'] = None\n"
-            "from toolkit.scorecard import Scorecard\n"
+            "from toolkit.model.scorecard import Scorecard\n"
             f"c = Scorecard.load({str(path)!r}); print(len(c.terms))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == str(len(card.terms))
@@ -319,7 +319,7 @@ def test_compile_rejects_mismatched_specs(fitted):
 
 
 def test_unused_derived_features_are_dropped(fitted):
-    from toolkit.features import Ratio
+    from toolkit.model.features import Ratio
 
     extra = Ratio("unused_ratio", "orders_90d", "missing_column", "")
     card = compile_ebm(fitted.ebm, fitted.specs, [*fitted.derived, extra], threshold=0.5,
@@ -396,7 +396,7 @@ def test_explanations_reject_unknown_names(card):
 
 
 def test_scorecard_is_plain_data(card):
-    # features and terms are dicts (toolkit.scoring reads feature["name"] / ["type"])
+    # features and terms are dicts (toolkit.model.scoring reads feature["name"] / ["type"])
     assert all(isinstance(f, dict) and {"name", "type", "bins"} <= set(f) for f in card.features)
     assert all(isinstance(t["scores"], list) for t in card.terms)
     assert isinstance(pd.DataFrame(card.shape("country")), pd.DataFrame)

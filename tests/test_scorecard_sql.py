@@ -24,10 +24,10 @@ from sqlglot import exp
 
 import scorecard_fixtures as fx
 from toolkit.errors import SegkitError
-from toolkit.features import Ratio
-from toolkit.model_input import FeatureSpec
-from toolkit.scorecard import Scorecard, compile_ebm
-from toolkit.scorecard_grid import plan_grid
+from toolkit.model.features import Ratio
+from toolkit.model.model_input import FeatureSpec
+from toolkit.model.scorecard import Scorecard, compile_ebm
+from toolkit.model.scorecard_grid import plan_grid
 from toolkit.sql.dialects import DIALECTS, get_dialect
 from toolkit.sql.scorecard import _array, _num, _num_text, probability_error_bound, score_decimals
 

@@ -13,8 +13,8 @@ import pytest
 
 import scorecard_fixtures as fx
 from toolkit.errors import DataError, SegkitError
-from toolkit.scorecard import compile_ebm
-from toolkit.scoring import score_file, score_frame
+from toolkit.model.scorecard import compile_ebm
+from toolkit.model.scoring import score_file, score_frame
 
 SPECS = [s for s in fx.SPECS if s.name != "spend_per_order_365d"]
 

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from toolkit.errors import DataError
-from toolkit.segment_space import SegmentSpace, default_features, fit_space, select_features
+from toolkit.segments.space import SegmentSpace, default_features, fit_space, select_features
 
 
 def _frame() -> pl.DataFrame:

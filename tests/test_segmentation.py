@@ -10,12 +10,12 @@ import pytest
 from typer.testing import CliRunner
 
 import toolkit.cli
-from toolkit import clustering as C
+from toolkit.segments import clustering as C
 from toolkit.cli import app, main
 from toolkit.errors import DataError, SegkitError
-from toolkit.generate import generate
+from toolkit.data.generate import generate
 from toolkit.ruleset import Ruleset
-from toolkit.segmentation import SegmentConfig, held_out_split, run_segmentation
+from toolkit.segments.pipeline import SegmentConfig, held_out_split, run_segmentation
 
 toolkit.cli._register()
 
@@ -106,9 +106,9 @@ class _FakeCard:
 
 
 def test_mean_probability_when_a_scorecard_is_passed(sample, tmp_path, monkeypatch):
-    import toolkit.scorecard
+    import toolkit.model.scorecard
 
-    monkeypatch.setattr(toolkit.scorecard.Scorecard, "load", classmethod(lambda cls, path: _FakeCard()))
+    monkeypatch.setattr(toolkit.model.scorecard.Scorecard, "load", classmethod(lambda cls, path: _FakeCard()))
     (tmp_path / "scorecard.json").write_text("{}")
     customers, _ = sample
     r = run_segmentation(customers, tmp_path, k_min=5, k_max=5, bootstraps=2, candidate_bootstraps=1,
@@ -124,9 +124,9 @@ def test_mean_probability_when_a_scorecard_is_passed(sample, tmp_path, monkeypat
 
 def test_the_folder_scorecard_is_never_read_implicitly(sample, tmp_path, monkeypatch):
     """The scorecard is an explicit input: one lying in out_dir is not silently used."""
-    import toolkit.scorecard
+    import toolkit.model.scorecard
 
-    monkeypatch.setattr(toolkit.scorecard.Scorecard, "load", classmethod(lambda cls, path: _FakeCard()))
+    monkeypatch.setattr(toolkit.model.scorecard.Scorecard, "load", classmethod(lambda cls, path: _FakeCard()))
     (tmp_path / "scorecard.json").write_text("{}")
     customers, _ = sample
     r = run_segmentation(customers, tmp_path, k_min=5, k_max=5, bootstraps=2, candidate_bootstraps=1,
@@ -137,9 +137,9 @@ def test_the_folder_scorecard_is_never_read_implicitly(sample, tmp_path, monkeyp
 
 def test_cli_passes_the_run_scorecard(sample, tmp_path, monkeypatch):
     """`segkit segment --out RUN` keeps quoting the probabilities of RUN/scorecard.json."""
-    import toolkit.scorecard
+    import toolkit.model.scorecard
 
-    monkeypatch.setattr(toolkit.scorecard.Scorecard, "load", classmethod(lambda cls, path: _FakeCard()))
+    monkeypatch.setattr(toolkit.model.scorecard.Scorecard, "load", classmethod(lambda cls, path: _FakeCard()))
     customers, _ = sample
     data = tmp_path / "customers.parquet"
     customers.write_parquet(data)
@@ -241,7 +241,7 @@ def test_cli_end_to_end(sample, tmp_path, capsys):
 
 
 def test_distilled_segments_carry_a_campaign_from_their_profile(run, sample):
-    from toolkit.campaigns import CAMPAIGNS, suggest_campaign
+    from toolkit.segments.campaigns import CAMPAIGNS, suggest_campaign
 
     result, out = run
     customers, _ = sample

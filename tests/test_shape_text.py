@@ -1,11 +1,11 @@
-"""Shape functions in words (toolkit.shape_text): the trend, not a noisy bin; the axis from the data."""
+"""Shape functions in words (toolkit.report.shape_text): the trend, not a noisy bin; the axis from the data."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from toolkit.scorecard import ShapeBin
-from toolkit.shape_text import (bin_counts, describe_shape, shape_axis, shape_caption, smooth_scores,
+from toolkit.model.scorecard import ShapeBin
+from toolkit.report.shape_text import (bin_counts, describe_shape, shape_axis, shape_caption, smooth_scores,
                                 summarize_shape)
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.generate import generate
+from toolkit.data.generate import generate
 from toolkit.ruleset import Ruleset
 from toolkit.ruleset.ops import check
 

@@ -5,7 +5,7 @@ import polars as pl
 import pytest
 
 from toolkit.errors import DataError, LeakageError
-from toolkit.train import TrainConfig, save_run, split_rows, train
+from toolkit.model.train import TrainConfig, save_run, split_rows, train
 
 FAST = dict(outer_bags=1, interactions=2, n_jobs=1)
 

@@ -1,4 +1,4 @@
-"""The training plan for wide and high-cardinality input (toolkit.train_plan)."""
+"""The training plan for wide and high-cardinality input (toolkit.model.train_plan)."""
 
 import json
 
@@ -7,10 +7,10 @@ import polars as pl
 import pytest
 
 from toolkit.errors import SegkitError
-from toolkit.model_input import FeatureSpec
-from toolkit.scorecard import Scorecard
-from toolkit.train import TrainConfig, train
-from toolkit.train_plan import OTHER, SQL_STATEMENT_LIMIT, make_plan, sql_size_message
+from toolkit.model.model_input import FeatureSpec
+from toolkit.model.scorecard import Scorecard
+from toolkit.model.train import TrainConfig, train
+from toolkit.model.train_plan import OTHER, SQL_STATEMENT_LIMIT, make_plan, sql_size_message
 
 FAST = dict(outer_bags=1, interactions=2, n_jobs=1)
 

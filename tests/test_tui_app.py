@@ -10,10 +10,10 @@ import polars as pl
 import pytest
 from textual.widgets import DataTable, Input, Select, Static
 
-from toolkit.audience import audience_frame
-from toolkit.compare import compare_approaches
+from toolkit.segments.audience import audience_frame
+from toolkit.run.compare import compare_approaches
 from toolkit.ruleset import Ruleset
-from toolkit.run_view import sort_segment_rows
+from toolkit.run.view import sort_segment_rows
 from tui.app import SegkitApp
 from tui.tabs import TABS
 from tui.commands import commands
@@ -184,7 +184,7 @@ def test_model_tab_metrics_shapes_interactions_deciles(run):
         assert app.query_one("#model-deciles", DataTable).row_count == len(metrics["test"]["deciles"])
         pane.choose_feature("orders_365d")
         await pilot.pause()
-        from toolkit.report import describe_shape
+        from toolkit.report.build import describe_shape
 
         note = str(app.query_one("#model-shape-note", Static).render())
         values = app.view.frame().get_column("orders_365d")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Static, TabbedContent
 
-from toolkit.report import describe_shape
+from toolkit.report.build import describe_shape
 from toolkit.ruleset import Ruleset
 from tui.format import BLOCKS, count
 from tui.screens.detail import SegmentDetailScreen

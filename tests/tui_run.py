@@ -27,12 +27,12 @@ CREATED = "2025-01-31T12:00:00+00:00"
 @functools.lru_cache(maxsize=1)
 def build_run() -> Path:
     """Path of the shared (read-only by convention) test run."""
-    from toolkit.generate import generate
+    from toolkit.data.generate import generate
     from toolkit.ruleset import Ruleset
     from toolkit.schema import ID_COLUMN, TARGET_COLUMN
-    from toolkit.scoring import score_file
-    from toolkit.segmentation import run_segmentation
-    from toolkit.train import TrainConfig, save_run, train
+    from toolkit.model.scoring import score_file
+    from toolkit.segments.pipeline import run_segmentation
+    from toolkit.model.train import TrainConfig, save_run, train
 
     run = Path(tempfile.mkdtemp(prefix="segkit-tui-")) / "demo"
     run.mkdir(parents=True)

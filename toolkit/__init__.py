@@ -11,6 +11,26 @@ imports interpret or scikit-learn unless it trains::
 from __future__ import annotations
 
 from importlib import import_module
+from typing import TYPE_CHECKING
+
+from toolkit import _compat
+
+_compat.install()  # old flat paths (toolkit.scorecard, toolkit.io, ...) still import
+
+if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load lazily
+    from toolkit.data.generate import generate as generate_sample, write_sample
+    from toolkit.data.io import load_table
+    from toolkit.errors import DataError, SegkitError
+    from toolkit.model.scorecard import Scorecard, compile_ebm
+    from toolkit.model.scoring import score_file, score_frame
+    from toolkit.model.train import TrainConfig, save_run, train as train_model
+    from toolkit.monitor import monitor_run
+    from toolkit.report.build import build_report
+    from toolkit.run.compare import compare_approaches
+    from toolkit.run.folder import Run
+    from toolkit.ruleset import Ruleset, Segment
+    from toolkit.segments.pipeline import SegmentConfig, run_segmentation
+    from toolkit.segments.profiles import profile_segments
 
 # Public name -> module, or (module, attribute) where the function is named like its module:
 # a public name must never shadow a submodule, or ``from toolkit import generate`` would give
@@ -18,24 +38,24 @@ from importlib import import_module
 _EXPORTS: dict[str, str | tuple[str, str]] = {
     "SegkitError": "toolkit.errors",
     "DataError": "toolkit.errors",
-    "load_table": "toolkit.io",
-    "generate_sample": ("toolkit.generate", "generate"),
-    "write_sample": "toolkit.generate",
-    "TrainConfig": "toolkit.train",
-    "train_model": ("toolkit.train", "train"),
-    "save_run": "toolkit.train",
-    "Scorecard": "toolkit.scorecard",
-    "compile_ebm": "toolkit.scorecard",
-    "score_frame": "toolkit.scoring",
-    "score_file": "toolkit.scoring",
+    "load_table": "toolkit.data.io",
+    "generate_sample": ("toolkit.data.generate", "generate"),
+    "write_sample": "toolkit.data.generate",
+    "TrainConfig": "toolkit.model.train",
+    "train_model": ("toolkit.model.train", "train"),
+    "save_run": "toolkit.model.train",
+    "Scorecard": "toolkit.model.scorecard",
+    "compile_ebm": "toolkit.model.scorecard",
+    "score_frame": "toolkit.model.scoring",
+    "score_file": "toolkit.model.scoring",
     "Ruleset": "toolkit.ruleset",
     "Segment": "toolkit.ruleset",
-    "run_segmentation": "toolkit.segmentation",
-    "SegmentConfig": "toolkit.segmentation",
-    "Run": "toolkit.runs",
-    "profile_segments": "toolkit.profiles",
-    "compare_approaches": "toolkit.compare",
-    "build_report": "toolkit.report",
+    "run_segmentation": "toolkit.segments.pipeline",
+    "SegmentConfig": "toolkit.segments.pipeline",
+    "Run": "toolkit.run.folder",
+    "profile_segments": "toolkit.segments.profiles",
+    "compare_approaches": "toolkit.run.compare",
+    "build_report": "toolkit.report.build",
     "monitor_run": "toolkit.monitor",
 }
 

@@ -4,7 +4,7 @@ The TUI's export dialog (and any script) calls :func:`check_output_path` while t
 types, then one ``write_*`` function; each returns an :class:`ExportResult` saying what was
 written where. The content itself comes from the modules that own it:
 :func:`toolkit.ruleset.export.export` (JSON, Markdown, SQL, dbt), :meth:`Ruleset.dumps` (YAML),
-:meth:`Scorecard.to_sql` (the model as SQL), :mod:`toolkit.audience` (customer lists).
+:meth:`Scorecard.to_sql` (the model as SQL), :mod:`toolkit.segments.audience` (customer lists).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Sequence
 
 from toolkit.errors import SegkitError
-from toolkit.fileio import atomic_write_text
+from toolkit.data.files import atomic_write_text
 from toolkit.schema import ID_COLUMN
 
 RULESET_FORMATS = {"yaml": ".yaml", "json": ".json", "markdown": ".md", "sql": ".sql"}

@@ -49,7 +49,9 @@ from typing import Sequence
 import numpy as np
 import polars as pl
 
-from toolkit import policy, runs
+from toolkit import policy
+
+from toolkit.run import folder as runs
 from toolkit.errors import DataError, SegkitError
 
 WATCH = policy.PSI_WATCH
@@ -277,10 +279,10 @@ def monitor_frames(reference: pl.DataFrame, current: pl.DataFrame, *, scorecard=
     if scorecard is not None:
         derived = scorecard.derived_features
         need = scorecard.input_columns
-        from toolkit.io import require_columns
+        from toolkit.data.io import require_columns
 
         require_columns(cur, need, "column the scorecard needs")
-        from toolkit.features import add_derived
+        from toolkit.model.features import add_derived
 
         ref = add_derived(ref.with_columns(_num_casts(ref, derived)), derived)
         cur = add_derived(cur.with_columns(_num_casts(cur, derived)), derived)
@@ -299,7 +301,7 @@ def monitor_frames(reference: pl.DataFrame, current: pl.DataFrame, *, scorecard=
 
     score = None
     if scorecard is not None:
-        from toolkit.scoring import score_frame
+        from toolkit.model.scoring import score_frame
 
         p_ref = score_frame(scorecard, reference, top_reasons=0).get_column(SCORE)
         p_cur = score_frame(scorecard, current, top_reasons=0).get_column(SCORE)
@@ -370,7 +372,7 @@ def training_reference(run_dir: "runs.Run | str | Path") -> pl.DataFrame:
 def monitor_run(run_dir: "runs.Run | str | Path", data: str | Path, *,
                 reference: str | Path | None = None) -> MonitorReport:
     """Compare ``data`` with the run's training customers (or ``reference``)."""
-    from toolkit.io import load_table
+    from toolkit.data.io import load_table
 
     run = runs.Run.of(run_dir)
     scorecard = run.scorecard()

@@ -29,7 +29,7 @@ from textual.widgets import Header, Input, TabbedContent, TabPane, TextArea
 from textual.worker import Worker, WorkerState
 
 from toolkit.errors import SegkitError
-from toolkit.run_view import RunView
+from toolkit.run.view import RunView
 from tui.commands import SegkitCommands
 from tui.messages import (CustomerRequested, EditRule, ExportRequested, OpenSegment, PageRequested,
                           ProfileRequested, RulesDirtyChanged, RulesetSaved, ShowTab)
@@ -281,7 +281,7 @@ class SegkitApp(App):
         self._from_thread(self._overview_ready, metrics, summary, ruleset, problem, rows, rows_error,
                           columns)
         try:
-            from toolkit.compare import compare_approaches
+            from toolkit.run.compare import compare_approaches
 
             comparison = compare_approaches(view.run)
             self._from_thread(lambda: self.query_one(ComparePane).show_rows(comparison))
@@ -380,7 +380,7 @@ class SegkitApp(App):
             segmented = view.with_segments(ruleset, frame)
             rows = view.aggregate(frame, ruleset)
             if self._edited_fidelity is not None:
-                from toolkit.compare import compare_approaches
+                from toolkit.run.compare import compare_approaches
 
                 figures = view.ruleset_figures(ruleset)
                 comparison = compare_approaches(view.run, rules=figures.as_overrides())

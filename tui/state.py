@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from toolkit.ruleset import Ruleset
-    from toolkit.run_view import RunView, SegmentRow
+    from toolkit.run.view import RunView, SegmentRow
 
 
 @dataclass

@@ -36,7 +36,7 @@ def train_command(
 ) -> None:
     """Train the purchase model and write scorecard.json and metrics.json to --out."""
     from toolkit.summary import live_status, metrics_table
-    from toolkit.train import TrainConfig, train_file
+    from toolkit.model.train import TrainConfig, train_file
 
     config = TrainConfig(target=target, id_column=id_column, features=list(feature) or None,
                          allow_features=tuple(allow_feature), seed=seed,
@@ -46,7 +46,7 @@ def train_command(
 
     from rich.markup import escape
 
-    from toolkit.model_input import describe_infinite
+    from toolkit.model.model_input import describe_infinite
 
     infinite = describe_infinite(result.metrics["training"].get("infinite_values") or {})
     if infinite:
@@ -65,10 +65,10 @@ def score_command(
     """Score customers: id, purchase_probability, will_purchase, top 3 reasons (and segment)."""
     from rich.markup import escape
 
-    from toolkit.model_input import ScoringInputReport
-    from toolkit.outputs import check_outputs
-    from toolkit.runs import RULESET, SCORECARD, Run
-    from toolkit.scoring import count_rows, score_file
+    from toolkit.model.model_input import ScoringInputReport
+    from toolkit.data.outputs import check_outputs
+    from toolkit.run.folder import RULESET, SCORECARD, Run
+    from toolkit.model.scoring import count_rows, score_file
 
     folder = Run(run)
     check_outputs(inputs=[data, folder.file(SCORECARD), folder.file(RULESET)], outputs=[out])
@@ -99,8 +99,8 @@ def demo_command(
     bootstraps: int = typer.Option(20, help="Bootstrap refits that measure segment stability."),
 ) -> None:
     """Generate the sample, train, score, segment and report, all into --out."""
-    from toolkit.demo import run_demo
-    from toolkit.outputs import check_outputs
+    from toolkit.run.demo import run_demo
+    from toolkit.data.outputs import check_outputs
 
     check_outputs(folders=[out])
     run_demo(out, rows=rows, seed=seed, console=console, outer_bags=outer_bags,

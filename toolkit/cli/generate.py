@@ -26,8 +26,8 @@ def generate_command(
 
     Six latent customer types, a documented purchase propensity (~28 % positives) and realistic missing values; see sample_data/generator.py for the recipe.
     """
-    import toolkit.generate as gen
-    from toolkit.outputs import check_outputs
+    import toolkit.data.generate as gen
+    from toolkit.data.outputs import check_outputs
     from toolkit.schema import TARGET_COLUMN
 
     check_outputs(outputs=[out, gen.truth_path(out)])  # before generating, not after

@@ -1,4 +1,4 @@
-"""`segkit report` and `segkit monitor`: thin shells over toolkit.report and toolkit.monitor."""
+"""`segkit report` and `segkit monitor`: thin shells over toolkit.report.build and toolkit.monitor."""
 
 from __future__ import annotations
 
@@ -25,8 +25,8 @@ def report_command(
                               "when the run folder has no data.parquet (runs made by `segkit train`)."),
 ) -> None:
     """Write RUN/report.md and a self-contained RUN/report.html (charts in RUN/report_files/)."""
-    from toolkit.outputs import check_outputs
-    from toolkit.report import build_report
+    from toolkit.data.outputs import check_outputs
+    from toolkit.report.build import build_report
 
     check_outputs(folders=[run], outputs=[Path(run) / "report.md", Path(run) / "report.html"])
     from toolkit.summary import live_status
@@ -121,11 +121,11 @@ def monitor_command(
     least one line at 'act'. Lines from fewer than 500 rows read 'too few rows' and never
     fail --strict.
     """
-    from toolkit.fileio import atomic_write_json
+    from toolkit.data.files import atomic_write_json
     from toolkit.monitor import STRICT_EXIT_CODE, monitor_run
-    from toolkit.outputs import check_outputs
+    from toolkit.data.outputs import check_outputs
 
-    from toolkit.runs import MONITOR, Run
+    from toolkit.run.folder import MONITOR, Run
 
     out = json_out or Run(run).file(MONITOR)
     check_outputs(inputs=[data, reference], outputs=[out])

@@ -15,8 +15,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from toolkit.cli import app
-from toolkit.fileio import atomic_write_frame, atomic_write_text, frame_format
-from toolkit.outputs import check_outputs
+from toolkit.data.files import atomic_write_frame, atomic_write_text, frame_format
+from toolkit.data.outputs import check_outputs
 from toolkit.schema import ID_COLUMN
 
 rules_app = typer.Typer(help="Rulesets: segments as ordered, human-editable rules.",
@@ -35,7 +35,7 @@ def _load_ruleset(path: Path):
 
 
 def _load_data(path: Path) -> pl.DataFrame:
-    from toolkit.io import load_table
+    from toolkit.data.io import load_table
 
     return load_table(path)
 

@@ -1,5 +1,5 @@
 """`segkit segment`: stable clusters distilled into a readable ruleset (a thin shell over
-:func:`toolkit.segmentation.run_segmentation`)."""
+:func:`toolkit.segments.pipeline.run_segmentation`)."""
 
 from __future__ import annotations
 
@@ -44,8 +44,8 @@ def segment_command(
     workers: int = typer.Option(0, "--workers", help="Parallel refits (0: one per core, up to 4)."),
 ) -> None:
     """Cluster customers, check stability, distill the clusters into rules (segments.yaml)."""
-    from toolkit.runs import SCORECARD, Run
-    from toolkit.segmentation import SegmentConfig, run_segmentation
+    from toolkit.run.folder import SCORECARD, Run
+    from toolkit.segments.pipeline import SegmentConfig, run_segmentation
     from toolkit.summary import segments_table
 
     config = SegmentConfig(id_column=id_column, features=_split(features), k_min=k_min, k_max=k_max,
@@ -65,7 +65,7 @@ def segment_command(
 
         result = run_segmentation(data, out, config, scorecard=scorecard, progress=progress)
     s = result.summary
-    from toolkit.model_input import describe_infinite
+    from toolkit.model.model_input import describe_infinite
 
     infinite = describe_infinite(s.get("infinite_values") or {})
     if infinite:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from toolkit.errors import SegkitError
-from toolkit.fileio import atomic_write_text
+from toolkit.data.files import atomic_write_text
 from toolkit.ruleset.errors import RulesetError
 from toolkit.ruleset.model import Ruleset
 from toolkit.ruleset.yaml_load import load_text

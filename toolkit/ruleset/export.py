@@ -199,8 +199,8 @@ def export(ruleset: Ruleset, fmt: str, *, dialect: str = "duckdb", frame: pl.Dat
 
 def data_column_types(path: str | Path) -> dict[str, Any]:
     """Column types of a customer table file without reading its rows (Parquet footer; CSV
-    types decided as :func:`toolkit.io.load_table` decides them)."""
-    from toolkit.io import csv_schema, table_format
+    types decided as :func:`toolkit.data.io.load_table` decides them)."""
+    from toolkit.data.io import csv_schema, table_format
 
     p = Path(path)
     if not p.is_file():
@@ -221,7 +221,7 @@ def column_types_for_run(run_dir: str | Path, data: str | Path | None = None) ->
     test kept, since the scorecard does not record integer vs float). None when the run has
     none of these.
     """
-    from toolkit import runs
+    from toolkit.run import folder as runs
 
     run = runs.require_run(run_dir)
     for path in (data, run / runs.DATA):

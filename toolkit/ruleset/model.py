@@ -26,7 +26,7 @@ import numpy as np
 import polars as pl
 
 from toolkit.errors import SegkitError
-from toolkit.fileio import atomic_write_text
+from toolkit.data.files import atomic_write_text
 from toolkit.rules import (
     RuleError, column_kinds, parse, to_polars, to_sql, validate,
 )
@@ -72,7 +72,7 @@ def as_frame(frame: Any) -> pl.DataFrame:
             return pl.from_arrow(frame)  # type: ignore[return-value]
         except Exception as exc:  # noqa: BLE001 - arrow raises several types for odd columns
             raise SegkitError(f"cannot read the pyarrow table: {str(exc).splitlines()[0]}") from None
-    from toolkit.scorecard import Scorecard
+    from toolkit.model.scorecard import Scorecard
 
     return Scorecard._as_polars(None, frame)  # type: ignore[arg-type]  # does not use self
 

@@ -1,4 +1,4 @@
-"""Compile a :class:`toolkit.scorecard.Scorecard` into one SQL ``SELECT`` (``Scorecard.to_sql``).
+"""Compile a :class:`toolkit.model.scorecard.Scorecard` into one SQL ``SELECT`` (``Scorecard.to_sql``).
 
 Why this design: the obvious translations are slow. A CASE per bin (flat or as a
 binary-search tree) costs DuckDB per *expression node*, and a 50-term EBM has ~15,000 bins:
@@ -8,12 +8,12 @@ is a handful of arithmetic operations and array subscripts, whatever the number 
 
 1. **Merge.** Adjacent bins whose scores are identical are merged (exactly; per term and
    axis), which removes most of a boosted shape's 1023 cuts: the scorecard's public
-   :meth:`~toolkit.scorecard.Scorecard.merged_terms` is the input of this compiler.
+   :meth:`~toolkit.model.scorecard.Scorecard.merged_terms` is the input of this compiler.
 2. **Grid.** Each continuous feature is searched once, over the union of the merged cuts of
    all its terms (main effect at bin level 0, pairs at level 1): a uniform grid with ``s`` a
    power of two gives ``cell = floor((least(greatest(x, low), top) - base) * s)`` and
    ``r1 = START[cell]`` counts the cuts known to lie below every value of the cell
-   (:mod:`toolkit.scorecard_grid` has the proof and the numpy mirror).
+   (:mod:`toolkit.model.scorecard_grid` has the proof and the numpy mirror).
 3. **Steps.** Cuts sharing a cell are resolved with a branchless binary search,
    ``r1 = r1 + step * (CUTS[r1 + step] <= x)``, one subquery level per step; the grid size
    (16..8192 cells) is chosen so most features need 0 or 1 step. Integer features (cuts at
@@ -99,11 +99,11 @@ import sqlglot
 from sqlglot import exp
 
 from toolkit.errors import SegkitError
-from toolkit.scorecard_grid import GridPlan, plan_grid
+from toolkit.model.scorecard_grid import GridPlan, plan_grid
 from toolkit.sql.dialects import Dialect, get_dialect, table_parts
 
 if TYPE_CHECKING:
-    from toolkit.scorecard import Scorecard
+    from toolkit.model.scorecard import Scorecard
 
 ID_ALIAS = "__id"
 PROBABILITY_COLUMN = "purchase_probability"

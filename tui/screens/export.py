@@ -12,7 +12,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Select, Static
 
-from toolkit.audience import FORMATS as AUDIENCE_FORMATS, check_min_probability, export_audience
+from toolkit.segments.audience import FORMATS as AUDIENCE_FORMATS, check_min_probability, export_audience
 from toolkit.errors import SegkitError
 from toolkit.exports import RULESET_FORMATS, ExportResult, check_output_path, default_name, \
     write_model_sql, write_ruleset

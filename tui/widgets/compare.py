@@ -1,4 +1,4 @@
-"""The Compare tab: supervised vs unsupervised for this run (toolkit.compare)."""
+"""The Compare tab: supervised vs unsupervised for this run (toolkit.run.compare)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.widgets import Label, Static
 
-from toolkit.compare import ComparisonRow
+from toolkit.run.compare import ComparisonRow
 from tui.format import escape
 
 
 class ComparePane(VerticalScroll):
-    """Rows of :func:`toolkit.compare.compare_approaches`, the two sides next to each other."""
+    """Rows of :func:`toolkit.run.compare.compare_approaches`, the two sides next to each other."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="compare-head"):
@@ -28,7 +28,7 @@ class ComparePane(VerticalScroll):
         """The rules were edited and saved in the Rules tab: the segments side's figures for
         the saved rules, measured now. With ``figures`` (:class:`RunView.ruleset_figures`) the
         rows below quote them too; without, they come from segments.json and say so."""
-        from toolkit.compare import pct
+        from toolkit.run.compare import pct
 
         rates = [r.purchase_rate for r in rows if r.purchase_rate is not None]
         customers = sum(r.size for r in rows)

@@ -13,8 +13,8 @@ from textual.content import Content
 from textual.widgets import DataTable, Label, Select, Static
 from textual_plotext import PlotextPlot
 
-from toolkit.run_view import METRIC_KEYS, bar_checks, model_rows
-from toolkit.shape_text import describe_shape, shape_axis
+from toolkit.run.view import METRIC_KEYS, bar_checks, model_rows
+from toolkit.report.shape_text import describe_shape, shape_axis
 from tui.format import count, escape, num, pct, signed
 from tui.widgets.barchart import BarChart
 

@@ -16,11 +16,11 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from toolkit import io
+from toolkit.data import io
 from toolkit.errors import DataError
-from toolkit.model_input import ScoringInputReport, align_scoring_input
-from toolkit.fileio import atomic_path
-from toolkit.outputs import check_outputs
+from toolkit.model.model_input import ScoringInputReport, align_scoring_input
+from toolkit.data.files import atomic_path
+from toolkit.data.outputs import check_outputs
 
 DEFAULT_BATCH_ROWS = 250_000
 NOTE_COLUMN = "scoring_note"
@@ -50,7 +50,7 @@ def score_frame(scorecard, frame: pl.DataFrame, *, top_reasons: int = 3,
                 ruleset=None, report: ScoringInputReport | None = None) -> pl.DataFrame:
     """Score an in-memory frame: id, purchase_probability, will_purchase, reasons (, segment).
 
-    Inputs are read as training read them (:func:`toolkit.model_input.align_scoring_input`:
+    Inputs are read as training read them (:func:`toolkit.model.model_input.align_scoring_input`:
     +-inf is missing, drifted types cast when lossless, unseen categories noted); ``report``
     collects the counts for warnings.
     """

@@ -23,16 +23,18 @@ import numpy as np
 import polars as pl
 from sklearn.model_selection import train_test_split
 
-from toolkit import features as feats
-from toolkit import io, leakage, metrics
+from toolkit.model import features as feats
+from toolkit.data import io
+from toolkit.model import leakage
+from toolkit.model import metrics
 from toolkit.errors import DataError
-from toolkit.fileio import atomic_write_frame, atomic_write_json
-from toolkit.model_input import FeatureSpec, describe_infinite, infinite_to_missing, merge_counts, to_model_input
+from toolkit.data.files import atomic_write_frame, atomic_write_json
+from toolkit.model.model_input import FeatureSpec, describe_infinite, infinite_to_missing, merge_counts, to_model_input
 from toolkit.schema import BY_NAME
-from toolkit.train_plan import INTERACTION_CANDIDATES, MAX_CATEGORY_LEVELS, make_plan, sql_size_message
+from toolkit.model.train_plan import INTERACTION_CANDIDATES, MAX_CATEGORY_LEVELS, make_plan, sql_size_message
 
 if TYPE_CHECKING:
-    from toolkit.scorecard import Scorecard
+    from toolkit.model.scorecard import Scorecard
 
 Progress = Callable[[str], None]
 
@@ -45,7 +47,7 @@ class TrainConfig:
     id_column: str
     features: list[str] | None = None          # default: every column but the id and target
     allow_features: tuple[str, ...] = ()       # leakage-audit overrides
-    derived: bool = True                       # add the derived ratios of toolkit.features
+    derived: bool = True                       # add the derived ratios of toolkit.model.features
     seed: int = 42
     test_size: float = 0.2
     validation_size: float = 0.2
@@ -53,7 +55,7 @@ class TrainConfig:
     interactions: int = 10                     # pairwise terms; the default ~100 took 23 min
     max_bins: int = 1024
     n_jobs: int = 2
-    # toolkit.train_plan: wide or high-cardinality input (0 switches each off)
+    # toolkit.model.train_plan: wide or high-cardinality input (0 switches each off)
     max_category_levels: int = MAX_CATEGORY_LEVELS   # more levels: keep the most frequent, rest "(other)"
     interaction_candidates: int = INTERACTION_CANDIDATES  # pairs searched among these on wide tables
 
@@ -134,7 +136,7 @@ def train(frame: pl.DataFrame, config: TrainConfig, *, truth: pl.DataFrame | Non
     """Fit the EBM on ``frame`` and evaluate it on a held-out split. See the module docstring."""
     from interpret.glassbox import ExplainableBoostingClassifier
 
-    from toolkit.scorecard import compile_ebm
+    from toolkit.model.scorecard import compile_ebm
 
     say = progress or (lambda message: None)
     started = time.perf_counter()
@@ -143,7 +145,7 @@ def train(frame: pl.DataFrame, config: TrainConfig, *, truth: pl.DataFrame | Non
                                                features=config.features, expected_numeric=expected_numeric)
     y_all = io.binary_target(frame, config.target).to_numpy().astype(int)
     types = io.infer_feature_types(frame, feature_names)
-    # +-inf is missing in every command (toolkit.model_input.infinite_to_missing); `frame`
+    # +-inf is missing in every command (toolkit.model.model_input.infinite_to_missing); `frame`
     # itself stays as read, so the data fingerprint matches the file.
     inputs, infinite = infinite_to_missing(frame, feature_names)
     if infinite:
@@ -290,7 +292,7 @@ def train_file(data: str | Path, config: TrainConfig, out: str | Path, *,
     When the generator's ``<stem>.truth.parquet`` lies beside ``data``, its true
     probabilities become the oracle baseline.
     """
-    from toolkit.generate import truth_path
+    from toolkit.data.generate import truth_path
 
     _check_run_outputs(out, inputs=[data])  # before the fit, not 25 s after it
     frame = io.load_table(data)
@@ -302,9 +304,9 @@ def train_file(data: str | Path, config: TrainConfig, out: str | Path, *,
 
 
 def save_run(result: TrainResult, run_dir: str | Path) -> Path:
-    """Write scorecard.json, metrics.json and split.parquet (:data:`toolkit.runs.TRAIN_OUTPUTS`)
+    """Write scorecard.json, metrics.json and split.parquet (:data:`toolkit.run.folder.TRAIN_OUTPUTS`)
     into ``run_dir``, each atomically."""
-    from toolkit.runs import METRICS, SCORECARD, SPLIT, Run
+    from toolkit.run.folder import METRICS, SCORECARD, SPLIT, Run
 
     _check_run_outputs(run_dir)
     run = Run(run_dir)
@@ -317,9 +319,9 @@ def save_run(result: TrainResult, run_dir: str | Path) -> Path:
 
 def _check_run_outputs(run_dir: str | Path, inputs: list = ()) -> Path:
     """The run folder and the files training writes into it, checked before any work."""
-    from toolkit.outputs import check_outputs
+    from toolkit.data.outputs import check_outputs
 
-    from toolkit.runs import TRAIN_OUTPUTS, Run
+    from toolkit.run.folder import TRAIN_OUTPUTS, Run
 
     run = Run(run_dir)
     check_outputs(inputs=inputs, folders=[run.path], outputs=[run.file(name) for name in TRAIN_OUTPUTS])

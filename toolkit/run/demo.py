@@ -11,18 +11,18 @@ from pathlib import Path
 
 from rich.console import Console
 
-from toolkit import runs
-from toolkit.fileio import atomic_write_json
+from toolkit.run import folder as runs
+from toolkit.data.files import atomic_write_json
 from toolkit.schema import ID_COLUMN, TARGET_COLUMN
 
 
 def run_demo(out: str | Path, *, rows: int = 180_000, seed: int = 42, console: Console | None = None,
              outer_bags: int = 4, interactions: int = 10, bootstraps: int = 20) -> Path:
     """Build a complete run folder in ``out`` and print a summary."""
-    from toolkit.generate import write_sample
-    from toolkit.scoring import score_file
+    from toolkit.data.generate import write_sample
+    from toolkit.model.scoring import score_file
     from toolkit.summary import live_status, metrics_table
-    from toolkit.train import TrainConfig, train_file
+    from toolkit.model.train import TrainConfig, train_file
 
     console = console or Console(log_path=False)
     run = Path(out)
@@ -73,7 +73,7 @@ def run_demo(out: str | Path, *, rows: int = 180_000, seed: int = 42, console: C
 def _segment(run: Path, data_path: Path, *, seed: int, bootstraps: int, console: Console) -> float | None:
     """Run the segmentation into the run folder when the segments module is installed."""
     try:
-        from toolkit.segmentation import run_segmentation
+        from toolkit.segments.pipeline import run_segmentation
     except ModuleNotFoundError:
         return None
     from toolkit.summary import live_status
@@ -95,7 +95,7 @@ def _write_timings(run: Path, rows: int, seed: int, timings: dict[str, float]) -
 
 def _report(run: Path, *, console: Console) -> float | None:
     try:
-        from toolkit.report import build_report
+        from toolkit.report.build import build_report
     except ModuleNotFoundError:
         return None
     from toolkit.summary import live_status

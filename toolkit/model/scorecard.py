@@ -9,15 +9,15 @@ see :mod:`toolkit.sql.scorecard`).
 
 How a row is scored (the same rules as interpret 0.7.8):
 
-* The derived features (:class:`toolkit.features.Ratio`) are computed first, then inputs are
-  cast like :func:`toolkit.model_input.to_model_input`: continuous features to Float64 (null
+* The derived features (:class:`toolkit.model.features.Ratio`) are computed first, then inputs are
+  cast like :func:`toolkit.model.model_input.to_model_input`: continuous features to Float64 (null
   and NaN are *missing*), nominal features to strings by Polars' cast (``true``/``false``,
   ``"3"``).
 * A continuous value ``x`` falls in bin ``searchsorted(cuts, x, side="right") + 1``: a value
   equal to a cut belongs to the upper bin, ``-inf`` to bin 1, ``+inf`` to the last bin
   (interpret's rule, kept so this class reproduces ``predict_proba``; segkit's commands never
   pass it an infinity: train, segment, score and monitor read +-inf as missing first, see
-  :func:`toolkit.model_input.infinite_to_missing`). A
+  :func:`toolkit.model.model_input.infinite_to_missing`). A
   nominal value falls in the bin of its category (exact string match); an unknown category
   falls in the *unseen* bin. Missing is bin 0.
 * Each term looks its score up in an n-dimensional table indexed by the bins of its
@@ -26,7 +26,7 @@ How a row is scored (the same rules as interpret 0.7.8):
 * ``logit = intercept + sum(term scores)``; ``probability = 1 / (1 + exp(-logit))``.
 
 Speed (Polars): each continuous feature is binned once over the union of the cuts its terms
-use, by a grid lookup plus a short branchless search (:mod:`toolkit.scorecard_grid`, ~2x
+use, by a grid lookup plus a short branchless search (:mod:`toolkit.model.scorecard_grid`, ~2x
 cheaper than ``search_sorted``); main effects are then one gather, pairs three. Rows are
 processed in chunks to bound memory. 2.4M rows: 1.1-1.8 s on 2 shared cores, 2-4x faster
 than interpret's ``predict_proba``, peak 1.3 GB including the table (bench/RESULTS.md).
@@ -67,7 +67,7 @@ Along every axis of a score table index 0 is *missing*, indexes 1..K are the bin
 the last index is *unseen*.
 
 ``other`` (optional, nominal features only; files without it load as before): training kept
-only the most frequent levels of a high-cardinality category (:mod:`toolkit.train_plan`)
+only the most frequent levels of a high-cardinality category (:mod:`toolkit.model.train_plan`)
 and fitted every other level as this one category, which must be one of the feature's
 categories. A level not in ``bins`` (rare in training, or never seen) then scores like
 ``other``: the unseen slice of every score table using the feature equals the ``other``
@@ -92,12 +92,12 @@ import pandas as pd
 import polars as pl
 
 from toolkit.errors import DataError, SegkitError
-from toolkit.features import Ratio
-from toolkit.fileio import atomic_write_text
+from toolkit.model.features import Ratio
+from toolkit.data.files import atomic_write_text
 # reasons: the customer's value and the log-odds in words, by the rules of toolkit.fmt (whose
 # Python twins the TUI's Customer tab uses, so both read the same)
 from toolkit.fmt import MISSING, signed_expr as _signed, value_expr as _value_text
-from toolkit.model_input import FeatureSpec
+from toolkit.model.model_input import FeatureSpec
 
 FORMAT = "segkit.scorecard"
 FORMAT_VERSION = 1
@@ -711,14 +711,14 @@ class Scorecard:
         """(bin expressions, one per feature; term expressions over those bins).
 
         Each continuous feature is searched once, over the union of the cuts of every level
-        its terms use (``searchsorted`` done by a :class:`~toolkit.scorecard_grid.GridPlan`:
+        its terms use (``searchsorted`` done by a :class:`~toolkit.model.scorecard_grid.GridPlan`:
         a cell lookup plus a few gathers, ~2x faster than ``search_sorted``). Small index
         maps then turn the union bin into each term's own bin: main effects fold map and
         scores into one array, pairs add two mapped offsets and gather. Bin 0 is missing.
         """
         if self._polars is not None:
             return self._polars
-        from toolkit.scorecard_grid import GRID_SIZES, plan_grid
+        from toolkit.model.scorecard_grid import GRID_SIZES, plan_grid
 
         used: dict[int, set[int]] = {}
         for t in self.terms:
@@ -1004,7 +1004,7 @@ def compile_ebm(ebm, specs: list[FeatureSpec], derived: list[Ratio], *, threshol
     (``to_model_input(add_derived(frame, derived), specs)``); derived features the model does
     not use are dropped so scoring does not demand their inputs. ``other`` maps a nominal
     feature whose rare levels training collapsed to the category that stands for them
-    (:mod:`toolkit.train_plan`): levels outside the bins then score like it, not as unseen.
+    (:mod:`toolkit.model.train_plan`): levels outside the bins then score like it, not as unseen.
     """
     for attr in ("bins_", "term_scores_", "term_features_", "intercept_"):
         if not hasattr(ebm, attr):

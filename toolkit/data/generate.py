@@ -24,8 +24,8 @@ from sample_data.generator import (LOGIT_SCALE, NOISE_SD, STAGES, TARGET_RATE, T
                                    propensity_from_table, propensity_score)
 from sample_data.generator import generate as _generate
 from toolkit.errors import SegkitError
-from toolkit.fileio import atomic_write_frame
-from toolkit.outputs import check_outputs
+from toolkit.data.files import atomic_write_frame
+from toolkit.data.outputs import check_outputs
 
 __all__ = ["generate", "write_sample", "write_tables", "truth_path", "STAGES", "TYPES",
            "TYPE_NAMES", "TARGET_RATE", "LOGIT_SCALE", "NOISE_SD", "propensity_score",
@@ -90,7 +90,7 @@ def write_tables(customers: pl.DataFrame, truth: pl.DataFrame, out_path: str | o
 
 
 def _check_out(out_path: str | os.PathLike) -> Path:
-    """Both files' locations, checked before the work (see :func:`toolkit.outputs.check_outputs`)."""
+    """Both files' locations, checked before the work (see :func:`toolkit.data.outputs.check_outputs`)."""
     out = Path(out_path)
     if out.name in ("", ".", "..") or out.is_dir():
         raise SegkitError(f"output path {str(out)!r} is a directory; give a file name such as "

@@ -7,14 +7,14 @@ segments.yaml) and writes:
 * ``report.md``: nine sections (summary against the bars, supervised vs unsupervised,
   feature engineering, validation, model explanation, segment cards, both approaches
   together, deployment, recommendation);
-* ``report_files/*.png``: the charts (:mod:`toolkit.report_charts`), referenced by the
+* ``report_files/*.png``: the charts (:mod:`toolkit.report.charts`), referenced by the
   markdown, and ``report_files/scorecard_duckdb.sql``, the scorecard compiled to SQL
   (cached: rebuilt only when scorecard.json changes, because compiling takes a while);
-* ``report.html``: the same content with the charts inlined (:mod:`toolkit.report_html`).
+* ``report.html``: the same content with the charts inlined (:mod:`toolkit.report.html`).
 
 Every number in the report is read from those files or computed from them (missing rates
 from data.parquet, the segment x decile table from the test customers), never typed in.
-Plain-language sentences about shape functions come from :func:`toolkit.shape_text.describe_shape`, campaign
+Plain-language sentences about shape functions come from :func:`toolkit.report.shape_text.describe_shape`, campaign
 suggestions from the ruleset's ``campaign`` field or :func:`suggest_campaign`.
 """
 
@@ -28,12 +28,14 @@ from typing import Sequence
 import numpy as np
 import polars as pl
 
-from toolkit import policy, runs, schema
-from toolkit.compare import compare_approaches, supervised_figures, unsupervised_figures
+from toolkit import policy, schema
+
+from toolkit.run import folder as runs
+from toolkit.run.compare import compare_approaches, supervised_figures, unsupervised_figures
 from toolkit.fmt import num as fmt, pct
-from toolkit.campaigns import suggest_campaign
-from toolkit.fileio import atomic_write_text
-from toolkit.shape_text import ShapeSummary, describe_shape, shape_axis, summarize_shape  # noqa: F401 (re-exported)
+from toolkit.segments.campaigns import suggest_campaign
+from toolkit.data.files import atomic_write_text
+from toolkit.report.shape_text import ShapeSummary, describe_shape, shape_axis, summarize_shape  # noqa: F401 (re-exported)
 from toolkit.policy import SCORING_BUDGET_SECONDS
 
 REPORT_MD = runs.REPORT_MD
@@ -373,7 +375,7 @@ class _Report:
         if derived:
             dmiss = {}
             if data is not None:
-                from toolkit.features import Ratio, add_derived
+                from toolkit.model.features import Ratio, add_derived
 
                 ratios = [Ratio.from_dict(d) for d in derived]
                 ok = [r for r in ratios if r.numerator in data.columns and r.denominator in data.columns]
@@ -443,7 +445,7 @@ class _Report:
                                   ["actual: did not", fmt(cm["fp"]), fmt(cm["tn"])]]))
             cal = test.get("calibration") or []
             if cal:
-                from toolkit.report_charts import calibration_chart
+                from toolkit.report.charts import calibration_chart
 
                 self.add(f"**Calibration**: expected calibration error {fmt(self.sf.get('calibration_error'))} "
                          f"(customer-weighted mean gap between predicted and observed rate), Brier score "
@@ -455,7 +457,7 @@ class _Report:
                                   for b in cal if b.get("customers")]))
             dec = test.get("deciles") or []
             if dec:
-                from toolkit.report_charts import gains_chart
+                from toolkit.report.charts import gains_chart
 
                 self.add("**Lift and gains by decile** (test customers sorted by predicted probability; "
                          "decile 1 is the top 10 %):", "")
@@ -502,7 +504,7 @@ class _Report:
         if sc is None:
             self.add("No scorecard in this run.", "")
             return
-        from toolkit.report_charts import importances_chart, shape_chart
+        from toolkit.report.charts import importances_chart, shape_chart
 
         imp = sc.term_importances()
         self.add(f"The scorecard adds up {len(sc.terms)} terms (one shape function per feature plus "
@@ -535,7 +537,7 @@ class _Report:
         if not seg:
             self.add("Segmentation has not run in this folder.", "")
             return
-        from toolkit.report_charts import segments_chart
+        from toolkit.report.charts import segments_chart
 
         base = self.overall_rate
         self.image(segments_chart(self.profiles, base, self.files / "segments.png"), "Segment sizes and purchase rates")
@@ -718,7 +720,7 @@ def build_report(run_dir: str | Path, *, sql: bool = True, data: str | Path | No
     result is cached in report_files/ afterwards). ``data``: the customer table when the run
     folder has no data.parquet (runs made by `segkit train`).
     """
-    from toolkit.report_html import markdown_to_html
+    from toolkit.report.html import markdown_to_html
 
     run = runs.Run.of(run_dir)
     files = run.file(FILES_DIR)

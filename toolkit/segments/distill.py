@@ -633,7 +633,7 @@ def distill(frame: pl.DataFrame, labels: np.ndarray, clusters: Sequence[int], *,
         return budget, fid, rules, model
 
     if workers > 1 and len(grid) > 1:
-        from toolkit.clustering import parallel_map
+        from toolkit.segments.clustering import parallel_map
 
         results = parallel_map(one, grid, workers)
     else:

@@ -2,7 +2,7 @@
 the report, compare and monitor, and written by training and segmentation.
 
 RUN_DIR/
-  scorecard.json       the compiled EBM (toolkit.scorecard)                      train
+  scorecard.json       the compiled EBM (toolkit.model.scorecard)                      train
   metrics.json         held-out metrics, baselines, leakage audit, training data train
   split.parquet        customer id -> train / validation / test                  train
   segments.yaml        the distilled ruleset (toolkit.ruleset), users edit it    segment
@@ -17,7 +17,7 @@ RUN_DIR/
 Every name is defined here once; a new artifact is one constant here plus, when something
 reads it, one loader on :class:`Run`. Functions that read a run accept a path or a Run
 (:meth:`Run.of`), so a caller holding a Run (the report calling compare, the TUI's
-:class:`toolkit.run_view.RunView`) shares one set of cached reads.
+:class:`toolkit.run.view.RunView`) shares one set of cached reads.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # heavy modules: imported where a loader needs them
     import polars as pl
 
     from toolkit.ruleset import Ruleset
-    from toolkit.scorecard import Scorecard
+    from toolkit.model.scorecard import Scorecard
 
 SCORECARD = "scorecard.json"
 METRICS = "metrics.json"
@@ -52,9 +52,9 @@ REPORT_HTML = "report.html"
 REPORT_FILES = "report_files"
 
 TRAIN_OUTPUTS = (SCORECARD, METRICS, SPLIT)
-"""What `segkit train` (:func:`toolkit.train.save_run`) writes."""
+"""What `segkit train` (:func:`toolkit.model.train.save_run`) writes."""
 SEGMENT_OUTPUTS = (RULESET, SEGMENTS, ASSIGNMENTS)
-"""What `segkit segment` (:func:`toolkit.segmentation.run_segmentation`) writes."""
+"""What `segkit segment` (:func:`toolkit.segments.pipeline.run_segmentation`) writes."""
 
 _ABSENT = object()
 
@@ -173,7 +173,7 @@ class Run:
             path = self.file(SCORECARD)
             if not path.exists():
                 return None
-            from toolkit.scorecard import Scorecard
+            from toolkit.model.scorecard import Scorecard
 
             return Scorecard.load(path)
 
@@ -270,7 +270,7 @@ class Run:
         """
         if data is None:
             return self.data()
-        from toolkit.io import fingerprint, load_table, require_columns
+        from toolkit.data.io import fingerprint, load_table, require_columns
 
         frame = load_table(data)
         require_columns(frame, [self.id_column], "id column")

@@ -18,7 +18,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from toolkit import runs, schema
+from toolkit import schema
+
+from toolkit.run import folder as runs
 from toolkit.fmt import num as fmt, pct  # noqa: F401 (the report's number formats, re-exported)
 # Thresholds the verdicts in the text use: named and documented in toolkit.policy.
 from toolkit.policy import GOOD_FIDELITY, SMALL_AUC_GAIN, STABLE_JACCARD  # noqa: F401 (re-exported)

@@ -15,7 +15,7 @@ import polars as pl
 
 from toolkit.errors import DataError, SegkitError
 from toolkit.exports import ExportResult, check_output_path, format_of
-from toolkit.fileio import atomic_write_frame, resolve_target
+from toolkit.data.files import atomic_write_frame, resolve_target
 from toolkit.schema import ID_COLUMN
 
 FORMATS = ("csv", "parquet")

@@ -4,7 +4,7 @@ Which columns: by default every numeric feature of the behavioral, transactional
 marketing groups (``schema.columns_in``). Profile fields (country, device, loyalty tier, age,
 account age, ...) *describe* segments rather than form them: segments built on who people
 are instead of what they do are demographic buckets, and the profile mix is reported for
-every segment anyway (:mod:`toolkit.profiles`). Pass ``features=`` to choose other columns.
+every segment anyway (:mod:`toolkit.segments.profiles`). Pass ``features=`` to choose other columns.
 
 How: customer data is skewed (a few customers with 40 orders, most with 0-2), and k-means
 measures squared Euclidean distance, so every column is brought to a comparable, robust scale:
@@ -86,7 +86,7 @@ def select_features(frame: pl.DataFrame, features: Sequence[str] | None = None) 
         chosen = list(dict.fromkeys(features))
         if not chosen:
             raise DataError("no segmentation features given")
-        from toolkit.io import require_columns
+        from toolkit.data.io import require_columns
 
         require_columns(frame, chosen, "segmentation column")
     bad = [n for n in chosen if frame.schema[n] == pl.Boolean or not frame.schema[n].is_numeric()]
@@ -170,7 +170,7 @@ class SegmentSpace:
 
     def transform(self, frame: pl.DataFrame) -> np.ndarray:
         """The clustering matrix (rows of ``frame`` x :attr:`dimensions`), float64, C order."""
-        from toolkit.io import require_columns
+        from toolkit.data.io import require_columns
 
         require_columns(frame, self.features, "segmentation column")
         out = frame.select(self.exprs()).to_numpy()

@@ -11,7 +11,7 @@ and recorded in ``metrics.json`` (``training.plan``):
   distinct values keeps its most frequent levels (at most :data:`MAX_CATEGORY_LEVELS`, each
   seen in at least :data:`MIN_LEVEL_ROWS` training rows; ties by value) and every other
   value becomes one level, :data:`OTHER`. The scorecard records it (feature field ``other``,
-  see :mod:`toolkit.scorecard`), so scoring maps a rare or never-seen value the same way.
+  see :mod:`toolkit.model.scorecard`), so scoring maps a rare or never-seen value the same way.
   Missing stays missing. Features with fewer levels are untouched.
 * **Interaction candidates.** With more than :data:`WIDE_FEATURES` features, pairs are
   searched only among the :data:`INTERACTION_CANDIDATES` features that rank buyers best
@@ -29,7 +29,7 @@ from itertools import combinations
 
 import polars as pl
 
-from toolkit.model_input import FeatureSpec
+from toolkit.model.model_input import FeatureSpec
 from toolkit.policy import (INTERACTION_CANDIDATES, MAX_CATEGORY_LEVELS, MIN_LEVEL_ROWS,  # noqa: F401
                             SQL_STATEMENT_LIMIT, WIDE_FEATURES)
 
@@ -63,7 +63,7 @@ class CategoryCollapse:
 
 @dataclass
 class TrainPlan:
-    """What :func:`toolkit.train.train` does beyond its settings, and why (``messages``)."""
+    """What :func:`toolkit.model.train.train` does beyond its settings, and why (``messages``)."""
 
     features: int
     interactions: int
@@ -73,7 +73,7 @@ class TrainPlan:
 
     @property
     def other(self) -> dict[str, str]:
-        """Feature -> its ``other`` level, for :func:`toolkit.scorecard.compile_ebm`."""
+        """Feature -> its ``other`` level, for :func:`toolkit.model.scorecard.compile_ebm`."""
         return {c.feature: c.other for c in self.collapses}
 
     def apply(self, frame: pl.DataFrame) -> pl.DataFrame:

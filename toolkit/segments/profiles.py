@@ -35,7 +35,7 @@ import numpy as np
 import polars as pl
 
 from toolkit import schema
-from toolkit.segment_space import wants_log
+from toolkit.segments.space import wants_log
 
 _MISSING = "(missing)"
 

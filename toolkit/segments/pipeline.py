@@ -5,15 +5,15 @@
 
 1. split the customers: ``held_out`` (20 %) are never used for fitting; every reported
    fidelity, cost ratio and coverage is measured on them;
-2. fit the clustering space on the training customers (:mod:`toolkit.segment_space`);
+2. fit the clustering space on the training customers (:mod:`toolkit.segments.space`);
 3. fit k-means for every k in ``k_min..k_max``, score each by silhouette (10K sample) and
-   ``candidate_bootstraps`` bootstrap refits, choose k (:func:`toolkit.clustering.choose_k`);
+   ``candidate_bootstraps`` bootstrap refits, choose k (:func:`toolkit.segments.clustering.choose_k`);
 4. complete ``bootstraps`` refits for the chosen k (the candidate ones are reused);
-5. distill the clusters into ordered rules with an imodels tree (:mod:`toolkit.distill`);
+5. distill the clusters into ordered rules with an imodels tree (:mod:`toolkit.segments.distill`);
 6. measure the rules: fidelity, cost ratio and coverage on held-out customers, and rule
    stability: on every bootstrap the tree is refitted to the refitted clusters and its rule
    assignment compared with the original rules' (ARI, per-segment Jaccard);
-7. profile and name the segments (:mod:`toolkit.profiles`), with the mean predicted
+7. profile and name the segments (:mod:`toolkit.segments.profiles`), with the mean predicted
    probability of ``scorecard`` when one is passed (`segkit segment` and the demo pass the
    run folder's own scorecard.json when it has one);
 8. write ``segments.yaml`` (the :class:`toolkit.ruleset.Ruleset`), ``segments.json`` (every
@@ -32,32 +32,33 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import numpy as np
 import polars as pl
 
-from toolkit import clustering as C
-from toolkit import distill as D
-from toolkit import runs, schema
+from toolkit.segments import clustering as C
+from toolkit.segments import distill as D
+from toolkit import schema
+from toolkit.run import folder as runs
 from toolkit.errors import DataError, SegkitError
-from toolkit.fileio import atomic_write_frame, atomic_write_json
-from toolkit.model_input import infinite_to_missing
-from toolkit.profiles import SegmentProfile, name_segments, profile_segments
-from toolkit.segment_space import SegmentSpace, fit_space, select_features
+from toolkit.data.files import atomic_write_frame, atomic_write_json
+from toolkit.model.model_input import infinite_to_missing
+from toolkit.segments.profiles import SegmentProfile, name_segments, profile_segments
+from toolkit.segments.space import SegmentSpace, fit_space, select_features
 
 if TYPE_CHECKING:
     from toolkit.ruleset import Ruleset
-    from toolkit.scorecard import Scorecard
+    from toolkit.model.scorecard import Scorecard
 
 FORMAT = "segkit-segments/1"
 MIN_ROWS_PER_CLUSTER = 30
 MAX_K = 20                      # more segments than anyone can act on
 
 # Seed streams: each random choice draws from ``default_rng([seed, STREAM])`` so changing
-# one never shifts another (toolkit.clustering uses streams 1-3).
+# one never shifts another (toolkit.segments.clustering uses streams 1-3).
 HELD_OUT_STREAM = 11            # which customers are held out (see held_out_split)
 TREE_ROWS_STREAM = 12           # which training customers fit the tree / validate its size
 
 
 def held_out_split(n: int, seed: int, share: float) -> tuple[np.ndarray, np.ndarray]:
     """(held-out rows, training rows) of an ``n``-row table, each sorted, as segmentation
-    draws them; :meth:`toolkit.run_view.RunView.ruleset_figures` re-draws the same held-out
+    draws them; :meth:`toolkit.run.view.RunView.ruleset_figures` re-draws the same held-out
     customers from segments.json's ``seed`` and ``held_out`` to measure edited rules."""
     perm = np.random.default_rng([seed, HELD_OUT_STREAM]).permutation(n)
     n_held = int(round(n * share))
@@ -184,7 +185,7 @@ def _r(x: float | None, digits: int = 4) -> float | None:
 def _load(data: pl.DataFrame | str | Path) -> pl.DataFrame:
     if isinstance(data, pl.DataFrame):
         return data
-    from toolkit.io import load_table
+    from toolkit.data.io import load_table
 
     return load_table(data)
 
@@ -242,7 +243,7 @@ def _probabilities(scorecard: "Scorecard | str | os.PathLike | None",
     source = "scorecard passed to run_segmentation"
     try:
         if isinstance(scorecard, (str, os.PathLike)):
-            from toolkit.scorecard import Scorecard
+            from toolkit.model.scorecard import Scorecard
 
             source = str(scorecard)
             scorecard = Scorecard.load(scorecard)
@@ -273,7 +274,7 @@ def run_segmentation(data: pl.DataFrame | str | Path, out_dir: str | Path,
     ``profiles``, ``probabilities``, ``settings`` (the config as run), ``timings``.
 
     ``workers`` (default: up to 4 cores) run refits side by side; BLAS and OpenMP are held to
-    one thread each meanwhile (see :func:`toolkit.clustering.parallel_map`).
+    one thread each meanwhile (see :func:`toolkit.segments.clustering.parallel_map`).
     """
     cfg = SegmentConfig.of(config, **settings)
     cfg = replace(cfg, candidate_bootstraps=min(cfg.candidate_bootstraps, cfg.bootstraps),
@@ -302,18 +303,18 @@ def _run(data, out_dir, cfg: SegmentConfig, scorecard, progress: Progress | None
             progress(stage, min(done[0], total), total)
 
     out = Path(out_dir)
-    from toolkit.outputs import check_outputs
+    from toolkit.data.outputs import check_outputs
 
     check_outputs(inputs=[] if isinstance(data, pl.DataFrame) else [data], folders=[out],
                   outputs=[runs.Run(out).file(name) for name in runs.SEGMENT_OUTPUTS])
     if progress is not None:
         progress("Reading the customer table", 0, total)
     frame = _load(data)
-    from toolkit.io import check_unique_ids, require_columns
+    from toolkit.data.io import check_unique_ids, require_columns
 
     require_columns(frame, [cfg.id_column], "id column")
     check_unique_ids(frame, cfg.id_column)
-    # +-inf is missing in every command (toolkit.model_input); the fingerprint is of the table as read
+    # +-inf is missing in every command (toolkit.model.model_input); the fingerprint is of the table as read
     raw_frame = frame
     frame, infinite = infinite_to_missing(frame, [c for c in frame.columns if c != cfg.id_column])
     feats = select_features(frame, cfg.features)
@@ -403,7 +404,7 @@ def _run(data, out_dir, cfg: SegmentConfig, scorecard, progress: Progress | None
     lap("profiles")
 
     # 8. ruleset + files
-    from toolkit.io import fingerprint
+    from toolkit.data.io import fingerprint
 
     data_fp = fingerprint(raw_frame)
     cluster_jac = best.boots.cluster_jaccard()
@@ -503,7 +504,7 @@ def assign_clusters(summary: dict | None, frame: pl.DataFrame) -> np.ndarray | N
     Why: clusters of *other* customers must never be joined by id (next month's table reuses
     the ids). A table that is not the one segmentation ran on is placed here instead: the
     stored transform (imputation, log, scaling) and the stored centroids, nearest centroid
-    wins, exactly as :func:`toolkit.clustering.assign` placed the original customers (+-inf
+    wins, exactly as :func:`toolkit.segments.clustering.assign` placed the original customers (+-inf
     counts as missing, as in segmentation). Returns None when ``summary`` lacks the transform
     or the centroids (an old or hand-made segments.json): callers must then say that fidelity
     to the clusters is not available, not compute it against the wrong clusters. Numbers
@@ -580,10 +581,10 @@ def build_ruleset(rules: D.SegmentRules, ids: dict[int, str], names: dict[int, s
     """The distilled rules as a :class:`toolkit.ruleset.Ruleset` (ordered; the default segment
     is the cluster every other rule leaves over, described as "everyone else").
 
-    Each segment gets a suggested ``campaign`` from its profile (:mod:`toolkit.campaigns`),
+    Each segment gets a suggested ``campaign`` from its profile (:mod:`toolkit.segments.campaigns`),
     a starting point analysts edit in the YAML.
     """
-    from toolkit.campaigns import suggest_campaign
+    from toolkit.segments.campaigns import suggest_campaign
     from toolkit.ruleset import DefaultSegment, Provenance, Ruleset, Segment, slugify
 
     by_id = {p.id: p for p in profiles}

@@ -4,7 +4,7 @@ Why: a binary search per value costs ~10 dependent comparisons; in DuckDB SQL it
 expression per comparison and in Polars ``search_sorted`` ~40 ns a value. A uniform grid
 over the cuts answers most values with one array lookup, and the few cuts that share a
 cell with others are resolved by a short branchless search. The same :class:`GridPlan`
-drives the Polars scorer (:mod:`toolkit.scorecard`) and the SQL (:mod:`toolkit.sql.scorecard`),
+drives the Polars scorer (:mod:`toolkit.model.scorecard`) and the SQL (:mod:`toolkit.sql.scorecard`),
 and :meth:`GridPlan.search` is the numpy mirror the tests compare with ``np.searchsorted``.
 
 Why it is exact: ``cell(x)`` is built from IEEE operations (clip, subtract, multiply by a

@@ -15,14 +15,14 @@ Segment membership always comes from the ruleset (``segments.yaml``) applied to 
 so an edited ruleset shows its own segments; a run without a ruleset falls back to the
 ``segment`` column of ``scores.parquet`` when there is one. Nothing here computes a metric
 of its own: probabilities come from ``scores.parquet`` (or the scorecard), profiles from
-:mod:`toolkit.profiles`, assignment from :class:`toolkit.ruleset.Ruleset`.
+:mod:`toolkit.segments.profiles`, assignment from :class:`toolkit.ruleset.Ruleset`.
 
 Results of *other* data are never joined by customer id. ``scores.parquet`` and
 ``assignments.parquet`` describe the table the run was built from; next month's table
-reuses the ids. The viewed table's fingerprint (:func:`toolkit.io.fingerprint`) is compared
+reuses the ids. The viewed table's fingerprint (:func:`toolkit.data.io.fingerprint`) is compared
 with the ones training and segmentation recorded (:meth:`RunView.data_matches_run`); when it
 differs, the table is scored with the scorecard and its customers are placed in the stored
-clusters (:func:`toolkit.segmentation.assign_clusters`), or fidelity is reported as not
+clusters (:func:`toolkit.segments.pipeline.assign_clusters`), or fidelity is reported as not
 available when the run stores no centroids.
 """
 
@@ -37,7 +37,9 @@ from typing import Any, Sequence
 import numpy as np
 import polars as pl
 
-from toolkit import policy, runs, schema
+from toolkit import policy, schema
+
+from toolkit.run import folder as runs
 from toolkit.policy import BarCheck
 from toolkit.errors import DataError, SegkitError
 from toolkit.fmt import value_text
@@ -129,7 +131,7 @@ class RulesetFigures:
     on segmentation's held-out customers when the viewed table is the one segmentation ran
     on (``held_out`` True), else on every customer of the viewed table (clusters placed by
     the stored centroids). Pass :meth:`as_overrides` to
-    :func:`toolkit.compare.compare_approaches` so Compare quotes these figures.
+    :func:`toolkit.run.compare.compare_approaches` so Compare quotes these figures.
     """
 
     fidelity: float | None        # share put in the segment their cluster became
@@ -141,7 +143,7 @@ class RulesetFigures:
     purchase_rates: dict[str, float] = field(default_factory=dict)  # segment -> rate, all customers
 
     def as_overrides(self) -> dict:
-        """The unsupervised figures :func:`toolkit.compare.compare_approaches` replaces."""
+        """The unsupervised figures :func:`toolkit.run.compare.compare_approaches` replaces."""
         out = {"fidelity": self.fidelity, "coverage": self.coverage, "cost_ratio": self.cost_ratio,
                "held_out_rows": self.rows, "rules_measured_on": "held-out customers" if self.held_out
                else "all customers of the viewed table"}
@@ -192,7 +194,7 @@ def sort_segment_rows(rows: Sequence[SegmentRow], key: str = "position",
 class RunView:
     """Read-only access to a run folder, shaped for an interactive viewer (thread-safe caches).
 
-    The files are read through ``self.run`` (:class:`toolkit.runs.Run`, which names them and
+    The files are read through ``self.run`` (:class:`toolkit.run.folder.Run`, which names them and
     caches each read); this class adds the viewer's policy: an optional file that is broken
     is reported once and then treated as absent, the customer table is read in projections
     and pages, and results of other customers are never joined by id.
@@ -277,7 +279,7 @@ class RunView:
         """Fingerprint of the viewed table as read (cached; reads the whole table once)."""
         with self._lock:
             if self._fingerprint is None:
-                from toolkit import io
+                from toolkit.data import io
 
                 self._require_data()
                 self._fingerprint = io.fingerprint(io.load_table(self.data_path))
@@ -323,7 +325,7 @@ class RunView:
         return dict(self.frame().schema)
 
     def _read_columns(self, columns: Sequence[str]) -> pl.DataFrame:
-        from toolkit import io
+        from toolkit.data import io
 
         if self.data_path.suffix.lower() in (".parquet", ".pq"):
             try:
@@ -438,7 +440,7 @@ class RunView:
 
     def _load_frame(self) -> pl.DataFrame:
         self._require_data()
-        from toolkit import io
+        from toolkit.data import io
 
         data = io.load_table(self.data_path)
         if self.id_column not in data.columns:
@@ -456,7 +458,7 @@ class RunView:
                        f"fingerprint {self._fingerprint}); probabilities are computed from the "
                        f"scorecard, not taken from {SCORES}")
         if scores is None and self.has_scorecard:
-            from toolkit.scoring import score_frame
+            from toolkit.model.scoring import score_frame
 
             scores = score_frame(self.scorecard(), data).drop("scoring_note", strict=False)
         if scores is not None:
@@ -479,7 +481,7 @@ class RunView:
         summary = self._summary()
         if not summary:
             return data
-        from toolkit.segmentation import assign_clusters
+        from toolkit.segments.pipeline import assign_clusters
 
         try:
             clusters = assign_clusters(summary, data)
@@ -544,9 +546,9 @@ class RunView:
         the one segmentation ran on, so an unedited ruleset reproduces segments.json's
         fidelity; figures are None (with ``note``) when the run has no clusters for this table.
         """
-        from toolkit import clustering as C
-        from toolkit.model_input import infinite_to_missing
-        from toolkit.segment_space import SegmentSpace
+        from toolkit.segments import clustering as C
+        from toolkit.model.model_input import infinite_to_missing
+        from toolkit.segments.space import SegmentSpace
 
         frame = self.frame()
         rates: dict[str, float] = {}
@@ -562,7 +564,7 @@ class RunView:
         held_out = False
         if (self.data_matches_run("segmentation") and settings.get("seed") is not None
                 and settings.get("held_out") and settings.get("rows") == frame.height):
-            from toolkit.segmentation import held_out_split
+            from toolkit.segments.pipeline import held_out_split
 
             rows = held_out_split(frame.height, int(settings["seed"]), float(settings["held_out"]))[0]
             held_out = True
@@ -615,8 +617,8 @@ class RunView:
         return [c for c in wanted if c in frame.columns]
 
     def profiles(self, segmented: pl.DataFrame, ruleset=None) -> dict:
-        """segment id -> :class:`toolkit.profiles.SegmentProfile` for a segmented frame."""
-        from toolkit.profiles import profile_segments
+        """segment id -> :class:`toolkit.segments.profiles.SegmentProfile` for a segmented frame."""
+        from toolkit.segments.profiles import profile_segments
 
         prob = PROBABILITY if PROBABILITY in segmented.columns else None
         target = self.target if self.target in segmented.columns else None
@@ -674,7 +676,7 @@ class RunView:
         one = pl.DataFrame([row])
         contrib = card.contributions(one).row(0, named=True)
         prepared = one
-        from toolkit.features import add_derived
+        from toolkit.model.features import add_derived
 
         prepared = add_derived(one, card.derived_features)
         values = prepared.row(0, named=True)

@@ -140,7 +140,7 @@ def shape_chart(bins: Sequence, feature: str, path: Path, *, log_x: bool = False
                 missing_label: str = "missing", unseen_label: str = "other (unseen)") -> Path:
     """A main-effect shape function: log-odds added per bin (step line) or per category (bars).
 
-    ``bins`` are :class:`toolkit.scorecard.ShapeBin` rows (missing first). A missing bin with
+    ``bins`` are :class:`toolkit.model.scorecard.ShapeBin` rows (missing first). A missing bin with
     a non-zero score is drawn as a dotted horizontal line and named in the legend. ``log_x``
     draws the x axis on a symmetric log scale (skewed counts, days and money, where most
     customers sit near 0 and a few far out would squash the interesting part).

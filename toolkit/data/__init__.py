@@ -1,0 +1,1 @@
+"""Data in and out: reading customer tables, atomic files, output checks, the sample generator."""

@@ -1,0 +1,1 @@
+"""The purchase model: features, leakage audit, training, metrics, the scorecard, scoring."""

@@ -1,0 +1,1 @@
+"""Segmentation: the clustering space, k-means and stability, rule distillation, profiles."""
