@@ -132,7 +132,7 @@ def test_signed_expr_keeps_null():
 def test_customer_tab_words_values_as_the_reasons_do():
     """Before: a spend of 1234.5 read `1234.5` in reason_1 and `1234.50` on the Customer tab."""
     from tui_run import build_run
-    from toolkit.run_view import RunView
+    from toolkit.run.view import RunView
 
     view = RunView(build_run())
     card = view.scorecard()
