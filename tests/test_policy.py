@@ -8,18 +8,10 @@ import pytest
 from rich.console import Console
 
 from toolkit import monitor, policy, summary
-
-from toolkit.segments import clustering
-
+from toolkit.model import leakage, model_input, train_plan
 from toolkit.run import compare
-
-from toolkit.model import leakage
-
-from toolkit.model import model_input
-
 from toolkit.run import view as run_view
-
-from toolkit.model import train_plan
+from toolkit.segments import clustering
 
 
 def test_bar_checks_pass_at_the_bar_and_fail_when_absent():
