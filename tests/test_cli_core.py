@@ -5,18 +5,12 @@ import json
 import polars as pl
 import pytest
 
-from toolkit.cli import main
+from cli_run import run_cli
 from toolkit.data.generate import write_sample
 
 FAST = ["--outer-bags", "1", "--interactions", "2"]
 
 
-def run_cli(args):
-    try:
-        main(args)
-    except SystemExit as exc:
-        return exc.code or 0
-    return 0
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.cli import main
+from cli_run import run_cli
 from toolkit.errors import SegkitError
 from toolkit.data.generate import write_sample
 from toolkit.data.outputs import check_outputs, same_file
@@ -20,12 +20,6 @@ from toolkit.data.outputs import check_outputs, same_file
 RFM = Path(__file__).resolve().parents[1] / "rulesets" / "rfm_classic.yaml"
 
 
-def run_cli(args: list[str]) -> int:
-    try:
-        main(args)
-    except SystemExit as exc:
-        return exc.code or 0
-    return 0
 
 
 @pytest.fixture(scope="module")

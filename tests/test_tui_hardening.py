@@ -22,7 +22,7 @@ from tui.screens.dialogs import ChoiceScreen
 from tui.screens.help import HelpScreen, help_text
 from tui.screens.setup import SetupScreen
 import tui_run
-from tui_run import RecordingApp, copy_run, notes, screen_text, settle
+from tui_run import RecordingApp, copy_run, notes, screen_text, settle, type_at_end_of_rule
 
 
 @pytest.fixture
@@ -175,15 +175,6 @@ def test_digits_type_in_the_rules_editor_and_escape_then_switches_tabs(run):
 
     tui_run.drive(RecordingApp(run, strict=True, watch_disk=None), steps, (110, 34), keys=("4",))
     assert "Esc" in help_text() and "leave the editor" in help_text().lower()
-
-
-async def type_at_end_of_rule(app, pilot, segment_id: str, text: str) -> None:
-    rules = app.rules
-    rules.goto_segment(segment_id)
-    line = rules.editor.cursor_location[0]
-    rules.editor.move_cursor((line, len(rules.editor.document.get_line(line))))
-    await pilot.press(*text)
-    await settle(app, pilot)
 
 
 def test_saving_edited_rules_recomputes_everything_derived_from_them(run):

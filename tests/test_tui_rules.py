@@ -13,7 +13,7 @@ from toolkit.ruleset import Ruleset
 from tui.app import SegkitApp
 from tui.screens.dialogs import ChoiceScreen, PromptScreen
 import tui_run
-from tui_run import RecordingApp, copy_run, notes, settle
+from tui_run import RecordingApp, copy_run, notes, settle, type_at_end_of_rule
 
 SIZE = (110, 34)
 
@@ -26,16 +26,6 @@ def run(tmp_path) -> Path:
 def drive(app: SegkitApp, steps, size=SIZE):
     """Like test_tui_app's, on the Rules screen (key 4)."""
     tui_run.drive(app, steps, size, keys=("4",))
-
-
-async def type_at_end_of_rule(app, pilot, segment_id: str, text: str) -> None:
-    """Put the cursor at the end of the segment's rule line and type ``text`` key by key."""
-    rules = app.rules
-    rules.goto_segment(segment_id)
-    line = rules.editor.cursor_location[0]
-    rules.editor.move_cursor((line, len(rules.editor.document.get_line(line))))
-    await pilot.press(*text)
-    await settle(app, pilot)
 
 
 def test_edit_see_coverage_save_and_reload(run):

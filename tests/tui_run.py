@@ -138,3 +138,13 @@ class RecordingApp(SegkitApp):
 def notes(app: RecordingApp) -> list[str]:
     """The messages of every notification so far."""
     return [n.message for n in app.notices]
+
+
+async def type_at_end_of_rule(app, pilot, segment_id: str, text: str) -> None:
+    """Put the cursor at the end of the segment's rule line and type ``text`` key by key."""
+    rules = app.rules
+    rules.goto_segment(segment_id)
+    line = rules.editor.cursor_location[0]
+    rules.editor.move_cursor((line, len(rules.editor.document.get_line(line))))
+    await pilot.press(*text)
+    await settle(app, pilot)
