@@ -158,6 +158,31 @@ def test_decile_of_matches_the_metrics_split():
     assert sorted(np.bincount(d)[1:].tolist()) == sorted([1, 1, 2, 1, 1, 1, 2, 1, 1, 1])
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_decile_of_labels_add_up_to_metrics_deciles_with_ties(seed):
+    """The report's per-row deciles are the metrics split: grouping rows by ``decile_of``
+    reproduces metrics.json's decile rows exactly, also with many tied probabilities (coarse
+    rounding) and sizes that do not divide by ten."""
+    from toolkit.model import metrics
+
+    assert decile_of is metrics.decile_of  # one split, not a copy in the report
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(11, 400))
+    p = np.round(rng.random(n), int(rng.integers(1, 3)))   # 1-2 decimals: ties everywhere
+    y = (rng.random(n) < p).astype(int)
+    d = decile_of(p)
+    rows = metrics._deciles(y, p)
+    assert [r["decile"] for r in rows] == list(range(1, 11))
+    for r in rows:
+        mask = d == r["decile"]
+        assert int(mask.sum()) == r["customers"]
+        assert float(y[mask].mean()) == r["purchase_rate"]
+        assert float(p[mask].min()) == r["min_probability"] and float(p[mask].max()) == r["max_probability"]
+    # ties are split in row order: within equal probabilities, an earlier row never gets a lower decile
+    for v in np.unique(p):
+        assert np.all(np.diff(d[p == v]) >= 0)
+
+
 def test_targeting_advice():
     cells = [{"decile": d, "customers": 50, "purchase_rate": r}
              for d, r in zip(range(1, 11), [0.8, 0.6, 0.4, 0.2, 0.1, 0.1, 0.0, 0.0, 0.0, 0.0])]

@@ -24,15 +24,34 @@ def best_f1_threshold(y_true: np.ndarray, proba: np.ndarray) -> tuple[float, flo
     return float(thresholds[best]), float(f1[best])
 
 
+def _decile_split(proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows sorted by probability, highest first (ties keep row order), and the 11 cut points
+    of that order into ten near-equal deciles: the one split every decile figure uses."""
+    order = np.argsort(-proba, kind="stable")
+    edges = np.linspace(0, len(proba), 11).round().astype(int)
+    return order, edges
+
+
+def decile_of(proba: np.ndarray) -> np.ndarray:
+    """Propensity decile per row (1 = highest 10 %), the same split as :func:`headline`'s
+    deciles, so a table built from these labels (the report's segment x decile table)
+    adds up to metrics.json's decile rows."""
+    proba = np.asarray(proba, dtype=float)
+    order, edges = _decile_split(proba)
+    out = np.empty(len(proba), dtype=np.int64)
+    for d in range(10):
+        out[order[edges[d]:edges[d + 1]]] = d + 1
+    return out
+
+
 def _deciles(y_true: np.ndarray, proba: np.ndarray) -> list[dict]:
     """Lift and cumulative gains by decile of predicted probability, highest first."""
-    order = np.argsort(-proba, kind="stable")
+    order, edges = _decile_split(proba)
     y_sorted = y_true[order]
     p_sorted = proba[order]
     n = len(y_true)
     base = y_true.mean() if n else 0.0
     total_pos = y_true.sum()
-    edges = np.linspace(0, n, 11).round().astype(int)
     rows = []
     for d in range(10):
         lo, hi = edges[d], edges[d + 1]
