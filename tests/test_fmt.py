@@ -160,3 +160,11 @@ def test_customer_tab_words_values_as_the_reasons_do():
 def test_whole_number_batches_agree(values):
     """Columns of counts take a shortcut (one cast); with a negative or a fraction they do not."""
     assert polars_values(values) == [value_text(v) for v in values]
+
+
+def test_the_tui_words_log_odds_with_the_one_rule():
+    """The Customer and Model tabs print log-odds with fmt's rule (0.015 reads +0.02 there too)."""
+    from tui import format as tui_format
+
+    assert tui_format.signed is signed
+    assert tui_format.signed(0.015) == "+0.02"

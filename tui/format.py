@@ -6,7 +6,7 @@ import math
 
 from textual.content import Content
 
-from toolkit.fmt import num as _fmt, pct as _pct
+from toolkit.fmt import num as _fmt, pct as _pct, signed  # noqa: F401 (log-odds read as in the reasons)
 
 BLOCKS = " ▏▎▍▌▋▊▉█"
 
@@ -21,12 +21,6 @@ def num(value, digits: int = 3) -> str:
 
 def count(value) -> str:
     return "-" if value is None else f"{int(value):,}"
-
-
-def signed(value: float | None, digits: int = 2) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "-"
-    return f"{value:+.{digits}f}"
 
 
 def bar(value: float, maximum: float, width: int) -> str:
