@@ -15,7 +15,7 @@ from toolkit.fmt import num as _fmt
 
 
 def metrics_table(metrics: dict) -> Table:
-    """EBM test metrics against the baselines and the brief's bars."""
+    """EBM test metrics against the baselines and the run's targets (:func:`toolkit.policy.targets_for`)."""
     table = Table(title="Purchase model on held-out test rows", title_justify="left")
     table.add_column("model")
     for key in ("roc_auc", "pr_auc", "f1", "precision", "recall", "brier"):
@@ -25,12 +25,19 @@ def metrics_table(metrics: dict) -> Table:
     ]
     for name, m in rows:
         table.add_row(name, *(_fmt(m.get(k)) for k in ("roc_auc", "pr_auc", "f1", "precision", "recall", "brier")))
+    from toolkit.run.view import bar_checks, baseline_verdict, target_words
+
     test = metrics["test"]
     verdicts = []
-    for check in policy.bar_checks(test):
+    for check in bar_checks(metrics):   # the brief's bars on its sample, else declared targets
         ok = check.passed
         verdicts.append(f"{check.metric.upper().replace('_', '-')} {_fmt(check.value)} {'>=' if ok else '<'} "
-                        f"{check.bar} [{'green' if ok else 'red'}]{'pass' if ok else 'FAIL'}[/]")
+                        f"{check.bar:g} [{'green' if ok else 'red'}]{'pass' if ok else 'FAIL'}[/] ({target_words(check)})")
+    versus = baseline_verdict(metrics)
+    if versus:
+        verdicts.append(f"ROC-AUC {_fmt(test.get('roc_auc'))} {versus}")
+    if policy.targets_for(metrics).source == policy.NONE:
+        verdicts.append("no targets declared (segkit train --target-auc/--target-f1): judged by its baselines")
     oracle = metrics.get("baselines", {}).get("oracle")
     if oracle and oracle.get("roc_auc") is not None:
         verdicts.append(f"gap to oracle AUC {oracle['roc_auc'] - test['roc_auc']:+.3f}")

@@ -33,14 +33,22 @@ def train_command(
     seed: int = typer.Option(42, help="Seed for the split and the model."),
     outer_bags: int = typer.Option(4, help="EBM outer bags (more: slower, slightly smoother)."),
     interactions: int = typer.Option(10, help="EBM pairwise interaction terms."),
+    target_auc: float = typer.Option(None, "--target-auc",
+                                     help="Test ROC AUC this model must reach (stored in the run)."),
+    target_f1: float = typer.Option(None, "--target-f1",
+                                    help="Test F1 this model must reach (stored in the run)."),
 ) -> None:
-    """Train the purchase model and write scorecard.json and metrics.json to --out."""
+    """Train the purchase model and write scorecard.json and metrics.json to --out.
+
+    The model is judged against --target-auc / --target-f1 when given; otherwise against the
+    brief's bars on the brief's sample, and against its baselines on any other table."""
     from toolkit.summary import live_status, metrics_table
     from toolkit.model.train import TrainConfig, train_file
 
     config = TrainConfig(target=target, id_column=id_column, features=list(feature) or None,
                          allow_features=tuple(allow_feature), seed=seed,
-                         outer_bags=outer_bags, interactions=interactions)
+                         outer_bags=outer_bags, interactions=interactions,
+                         target_auc=target_auc, target_f1=target_f1)
     with live_status(console, "Loading data") as say:
         result = train_file(data, config, out, progress=say)
 

@@ -27,7 +27,8 @@ from toolkit.model import features as feats
 from toolkit.data import io
 from toolkit.model import leakage
 from toolkit.model import metrics
-from toolkit.errors import DataError
+from toolkit import policy
+from toolkit.errors import DataError, SegkitError
 from toolkit.data.files import atomic_write_frame, atomic_write_json
 from toolkit.model.model_input import FeatureSpec, describe_infinite, infinite_to_missing, merge_counts, to_model_input
 from toolkit.schema import BY_NAME
@@ -58,6 +59,10 @@ class TrainConfig:
     # toolkit.model.train_plan: wide or high-cardinality input (0 switches each off)
     max_category_levels: int = MAX_CATEGORY_LEVELS   # more levels: keep the most frequent, rest "(other)"
     interaction_candidates: int = INTERACTION_CANDIDATES  # pairs searched among these on wide tables
+    # targets the user declares (`segkit train --target-auc/--target-f1`); without them the
+    # brief's bars apply to the brief's sample only, and other tables are judged by baselines
+    target_auc: float | None = None
+    target_f1: float | None = None
 
 
 @dataclass
@@ -143,6 +148,7 @@ def train(frame: pl.DataFrame, config: TrainConfig, *, truth: pl.DataFrame | Non
     expected_numeric = [c for c in frame.columns if c in BY_NAME and not BY_NAME[c].is_categorical]
     feature_names = io.validate_training_table(frame, target=config.target, id_column=config.id_column,
                                                features=config.features, expected_numeric=expected_numeric)
+    _check_targets(config)
     y_all = io.binary_target(frame, config.target).to_numpy().astype(int)
     types = io.infer_feature_types(frame, feature_names)
     # +-inf is missing in every command (toolkit.model.model_input.infinite_to_missing); `frame`
@@ -245,6 +251,9 @@ def train(frame: pl.DataFrame, config: TrainConfig, *, truth: pl.DataFrame | Non
         "infinite_values": infinite,            # column -> count, each treated as missing
     }
     result_metrics["leakage"] = report.to_dict()
+    result_metrics["targets"] = policy.declare_targets(
+        brief_sample=policy.is_brief_sample([c for c in frame.columns if c != config.id_column], config.target),
+        roc_auc=config.target_auc, f1=config.target_f1).to_dict()
 
     say("Compiling the scorecard")
     scorecard = compile_ebm(
@@ -270,6 +279,13 @@ def train(frame: pl.DataFrame, config: TrainConfig, *, truth: pl.DataFrame | Non
     result_metrics["training"]["total_seconds"] = round(time.perf_counter() - started, 2)
     return TrainResult(scorecard=scorecard, metrics=result_metrics, split=split,
                        feature_specs=specs, ebm=ebm)
+
+
+def _check_targets(config: TrainConfig) -> None:
+    """A declared target outside [0, 1] is a user mistake: one line, before any work."""
+    for flag, value in (("--target-auc", config.target_auc), ("--target-f1", config.target_f1)):
+        if value is not None and not 0.0 <= value <= 1.0:
+            raise SegkitError(f"{flag} must be between 0 and 1, got {value:g}")
 
 
 def _oracle(frame: pl.DataFrame, truth: pl.DataFrame, id_column: str,

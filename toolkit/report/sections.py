@@ -18,6 +18,7 @@ from toolkit.policy import SCORING_BUDGET_SECONDS
 from toolkit.report.shape_text import describe_shape, shape_axis
 from toolkit.report.tables import TARGET_ROWS, Figures, derived_missing_rates, missing_rates, scoring_time
 from toolkit.run.compare import compare_approaches
+from toolkit.run.view import bar_checks, baseline_verdict
 
 TOP_SHAPES = 4
 
@@ -47,17 +48,22 @@ def _duration(seconds: float) -> str:
 
 
 def summary(page: Page, fig: Figures) -> None:
-    """1. The run against the brief's bars, and the model next to its baselines."""
+    """1. The run against its targets (the brief's bars on the brief's sample, declared targets
+    or baselines on any other table), and the model next to its baselines."""
     page.add("## 1. Summary", "")
     m = fig.metrics
     if not m:
         page.add("The purchase model was not trained in this run (no metrics.json).", "")
         return
     test = m["test"]
+    targets = policy.targets_for(m)
+    if not targets.scoring:
+        _summary_own_targets(page, fig, targets)
+        return
     timing = scoring_time(fig.timings)
     rows = []
     labels = {"roc_auc": "ROC AUC (test)", "f1": "F1 (test, threshold from validation)"}
-    for check in policy.bar_checks(test):
+    for check in bar_checks(m):
         rows.append([labels.get(check.metric, check.metric), f">= {check.bar}", fmt(check.value),
                      "met" if check.passed else "NOT met"])
     if timing:
@@ -82,10 +88,48 @@ def summary(page: Page, fig: Figures) -> None:
                      f"linearly to {TARGET_ROWS:,} (scoring is streamed in batches, so time grows "
                      "about linearly with rows).")
         page.add(note, "")
+    _baseline_table(page, fig)
+
+
+def _summary_own_targets(page: Page, fig: Figures, targets: policy.Targets) -> None:
+    """Section 1 for any table but the brief's sample: the brief's bars (set for its sample)
+    do not apply; the model is judged by the targets its user declared and by its baselines,
+    and the scoring time is stated for this table's own row count."""
+    m = fig.metrics or {}
+    test = m["test"]
+    labels = {"roc_auc": "ROC AUC (test)", "f1": "F1 (test, threshold from validation)"}
+    versus = baseline_verdict(m)
+    if targets.values:
+        rows = [[labels.get(c.metric, c.metric), f">= {c.bar:g} (declared)", fmt(c.value),
+                 "met" if c.passed else "NOT met"] for c in bar_checks(m)]
+        page.add("Against the targets declared for this run (`segkit train --target-auc/--target-f1`):", "",
+                 *_table(["Target", "Declared", "This run", "Verdict"], rows))
+    else:
+        page.add("No targets were declared for this run (`segkit train --target-auc 0.8 --target-f1 0.4` "
+                 "stores them) and the brief's bars were set for its sample, not for this table, so the "
+                 "model is judged against its baselines on the same split.", "")
+    if versus:
+        page.add(f"Test ROC AUC {fmt(test.get('roc_auc'))}: the EBM {versus}.", "")
+    timing = scoring_time(fig.timings)
+    if timing:
+        page.add(f"Scoring time: {_duration(timing['seconds'])} for this run's {timing['rows']:,} customers "
+                 "(`seconds.score` in timings.json: scoring, reasons, segments and writing scores.parquet).", "")
+    else:
+        rows = sum(((m.get("training") or {}).get("rows") or {}).values())
+        why = fig.notes[0] if fig.notes else "no timings.json in the run folder; `segkit score` measures it"
+        page.add(f"Scoring time for this table's {rows:,} customers: not measured ({why}).", "")
+    _baseline_table(page, fig)
+
+
+def _baseline_table(page: Page, fig: Figures) -> None:
+    """The EBM next to its baselines (same features, same split)."""
+    m = fig.metrics or {}
+    test = m["test"]
     base = m.get("baselines", {})
     brows = [["EBM (this run)", fmt(test.get("roc_auc")), fmt(test.get("pr_auc")), fmt(test.get("f1")),
               fmt(test.get("brier"))]]
     for key, label in (("logistic_regression", "Logistic regression (same features, same split)"),
+                       ("recency", "Recency (ranked by days since the last purchase)"),
                        ("base_rate", "Base rate (everyone gets the training purchase rate)"),
                        ("oracle", "Oracle (the generator's true probabilities: the ceiling)")):
         if key in base:
@@ -112,7 +156,8 @@ def comparison(page: Page, fig: Figures) -> None:
                      [[f"**{r.aspect}**", r.supervised, r.unsupervised] for r in rows]))
 
 def features(page: Page, fig: Figures) -> None:
-    """3. Features by schema group: missing rates, single-feature AUC, use; derived ratios; the leakage audit."""
+    """3. Features (by schema group on the brief's sample, the table's own otherwise): missing
+    rates, single-feature AUC, use; derived ratios; the leakage audit."""
     page.add("## 3. Feature engineering", "")
     m = fig.metrics or {}
     training = m.get("training", {})
@@ -120,12 +165,56 @@ def features(page: Page, fig: Figures) -> None:
     seg_feats = set(((fig.segments or {}).get("settings") or {}).get("features") or [])
     auc = (m.get("leakage") or {}).get("single_feature_auc") or {}
     data = fig.data
-    names = [c.name for c in schema.COLUMNS if data is None or c.name in data.columns or c.name in model_feats]
-    miss = missing_rates(data, names) if data is not None else {}
     impute = {f["name"]: f.get("impute") for f in
               (((fig.segments or {}).get("transform") or {}).get("features") or [])}
     src = (fig.data_source if data is not None else
            "no data.parquet in the run and no --data: missing rates not shown")
+    sample = (policy.targets_for(m).brief_sample if m else
+              data is not None and set(schema.FEATURES) <= set(data.columns))
+    if not sample:
+        miss = _own_features(page, fig, model_feats, seg_feats, auc, src)
+    else:
+        miss = _sample_features(page, fig, model_feats, seg_feats, auc, src)
+    _features_tail(page, fig, sample, miss, impute, auc)
+
+
+def _own_features(page: Page, fig: Figures, model_feats: set, seg_feats: set, auc: dict,
+                  src: str) -> dict[str, float]:
+    """Section 3's feature table for any table but the brief's sample: the table's own
+    features (the model's inputs, then the segmentation's), with the kind the model inferred
+    (numeric / categorical), the missing share when the table is at hand, the single-feature
+    AUC of the leakage audit and where each is used. Returns the missing shares."""
+    m = fig.metrics or {}
+    training = m.get("training") or {}
+    derived = {d.get("name") for d in training.get("derived_features") or []}
+    kinds = {k: v for k, v in (training.get("features") or {}).items() if k not in derived}
+    names = list(kinds) + [f for f in sorted(seg_feats) if f not in kinds]
+    data = fig.data
+    if data is not None:
+        for name in names:
+            if name not in kinds and name in data.columns:
+                kinds[name] = "continuous" if data.schema[name].is_numeric() else "nominal"
+    miss = missing_rates(data, names) if data is not None else {}
+    rows = []
+    for name in names:
+        used = [u for u, s in (("model", model_feats), ("segments", seg_feats)) if name in s]
+        kind = {"continuous": "numeric", "nominal": "categorical"}.get(kinds.get(name, ""), kinds.get(name, "-"))
+        rows.append([f"`{name}`", kind, pct(miss.get(name)) if name in miss else "-",
+                     fmt(auc.get(name)), ", ".join(used) or "-"])
+    page.add(f"This table's {len(names)} features, as the model read them (kind inferred from the "
+             f"values), with their share of missing values ({src}), single-feature ROC AUC from the "
+             "leakage audit (training rows; '-' where not recorded) and where each is used.", "")
+    if rows:
+        page.add(*_table(["Feature", "Kind", "Missing", "Single AUC", "Used by"], rows))
+    return miss
+
+
+def _sample_features(page: Page, fig: Figures, model_feats: set, seg_feats: set, auc: dict,
+                     src: str) -> dict[str, float]:
+    """Section 3's feature tables for the brief's sample: by schema group, with units and meanings."""
+    data = fig.data
+    names = [c.name for c in schema.COLUMNS if data is None or c.name in data.columns or c.name in model_feats]
+    miss = missing_rates(data, names) if data is not None else {}
     page.add(f"The customer table's features by group (schema), with their share of missing values "
              f"({src}), single-feature ROC AUC from the leakage audit (training rows) and where "
              "each is used.", "")
@@ -140,6 +229,14 @@ def features(page: Page, fig: Figures) -> None:
         if rows:
             page.add(f"### {group.capitalize()} ({len(rows)})", "",
                      *_table(["Feature", "Unit", "Missing", "Single AUC", "Used by", "Meaning"], rows))
+    return miss
+
+
+def _features_tail(page: Page, fig: Figures, sample: bool, miss: dict, impute: dict, auc: dict) -> None:
+    """Section 3 after the feature tables: derived ratios, missing values, the leakage audit."""
+    m = fig.metrics or {}
+    training = m.get("training", {})
+    data = fig.data
     derived = training.get("derived_features") or []
     if derived:
         dmiss = derived_missing_rates(data, derived) if data is not None else {}
@@ -153,15 +250,18 @@ def features(page: Page, fig: Figures) -> None:
                  *_table(["Feature", "Formula", "Missing", "Single AUC", "Why"], rows))
     page.add("### Missing values", "",
              "- Purchase model: missing values stay missing. The EBM learns a separate score for "
-             "*missing* on every feature (shown in the shape charts), which is right for marketing "
-             "fields that are missing because there is no consent. A ratio whose denominator is 0 "
-             "or missing is itself missing, never 0 or infinity.")
+             "*missing* on every feature (shown in the shape charts)"
+             + (", which is right for marketing fields that are missing because there is no consent"
+                if sample else ", which keeps what a missing value says about a customer") + ". "
+             + ("A ratio whose denominator is 0 or missing is itself missing, never 0 or infinity."
+                if training.get("derived_features") else ""))
     imputed = {k: v for k, v in impute.items() if miss.get(k)}
     if impute:
         listed = ", ".join(f"`{k}` {v:g}" for k, v in imputed.items() if v is not None) or "none needed"
         page.add("- Segments: missing values are imputed with the training median before "
-                 f"clustering (medians used in this run: {listed}); consent status is reported in "
-                 "the segment profiles rather than used to form segments.")
+                 f"clustering (medians used in this run: {listed})"
+                 + ("; consent status is reported in the segment profiles rather than used to form "
+                    "segments." if sample else "."))
     page.add("")
     leak = m.get("leakage")
     if leak:

@@ -12,6 +12,7 @@ from toolkit.fmt import num as fmt, pct
 from toolkit.report.sections import Page, _duration, _table
 from toolkit.report.tables import MIN_CELL, SQL_CACHE, TARGET_ROWS, Figures, decile_spread, scoring_time
 from toolkit.run import folder as runs
+from toolkit.run.view import bar_checks
 from toolkit.segments.campaigns import suggest_campaign
 
 
@@ -159,7 +160,8 @@ def deployment(page: Page, fig: Figures, sql: str | None) -> None:
         page.add(f"Measured scoring time for this data: {_duration(timing['seconds'])} for "
                  f"{timing['rows']:,} customers"
                  + (f" (about {_duration(timing['scaled'])} for {TARGET_ROWS:,}, scaled linearly)."
-                    if timing["scaled_from_other_size"] else "."), "")
+                    if timing["scaled_from_other_size"] and policy.targets_for(fig.metrics).scoring
+                    else "."), "")
     page.add("### Schedule and retraining", "",
              "- Score before every campaign run (daily or weekly); the scorecard is pure data, so "
              "scoring needs no model server.",
@@ -183,10 +185,17 @@ def recommendation(page: Page, fig: Figures) -> None:
     out = []
     if s:
         gain = (s["roc_auc"] - s["logistic_auc"]) if None not in (s.get("roc_auc"), s.get("logistic_auc")) else None
-        bars_met = policy.bars_met(s)
+        checks = bar_checks(fig.metrics)
+        targets = policy.targets_for(fig.metrics)
+        if targets.source == policy.BRIEF:
+            verdict = "meet the bars" if all(c.passed for c in checks) else "do NOT meet every bar"
+        elif checks:
+            verdict = ("meet the declared targets" if all(c.passed for c in checks)
+                       else "do NOT meet every declared target")
+        else:
+            verdict = "(no targets declared: judged by its baselines)"
         text = (f"Use the **purchase model** to decide who to contact for a purchase campaign: test ROC AUC "
-                f"{fmt(s.get('roc_auc'))} and F1 {fmt(s.get('f1'))} "
-                + ("meet the bars" if bars_met else "do NOT meet every bar") + "; the top decile buys at "
+                f"{fmt(s.get('roc_auc'))} and F1 {fmt(s.get('f1'))} {verdict}; the top decile buys at "
                 f"{fmt(s.get('top_decile_lift'), 2)}x the base rate.")
         if gain is not None:
             if gain < policy.SMALL_AUC_GAIN:

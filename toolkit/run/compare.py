@@ -196,8 +196,9 @@ def compare_approaches(run_dir: "runs.Run | str | Path", *, rules: dict | None =
                 f"{fmt(u.get('min_cluster_jaccard'))}); rules fidelity {fmt(u.get('fidelity'))} and "
                 f"cost ratio {fmt(u.get('cost_ratio'))} on {fmt(u.get('held_out_rows'))} "
                 + (f"customers ({where})" if where else "held-out customers")
-                + f"; purchase rate {pct(u.get('min_purchase_rate'))} to "
-                f"{pct(u.get('max_purchase_rate'))} across segments")
+                + (f"; purchase rate {pct(u.get('min_purchase_rate'))} to "
+                   f"{pct(u.get('max_purchase_rate'))} across segments"
+                   if u.get("min_purchase_rate") is not None else ""))   # omitted when not measured
     add("evaluation", "How it is evaluated (this run)", sup_eval, uns_eval,
         {k: s.get(k) for k in ("test_rows", "roc_auc", "logistic_auc", "oracle_auc", "f1",
                                "threshold", "calibration_error", "top_decile_lift")},
