@@ -11,7 +11,7 @@ Two kinds of text come out of segkit:
   :func:`signed`) and as a Polars expression (:func:`value_expr`, :func:`signed_expr`; for
   a Series :func:`value_texts`, :func:`signed_texts`), computed with the same floating-point
   operations in the same order, and the text is built from integers (never Python's or
-  Polars' float printing, which differ: ``1e-07`` against ``1e-7``). ``tests/test_fmt.py``
+  Polars' float printing, which differ: ``1e-07`` against ``1e-7``). ``tests/unit/foundation/test_fmt.py``
   checks that the two versions agree on arbitrary floats, integers and categories.
 
 The value rule (:func:`value_text`): missing (null, NaN) reads ``missing``; a whole number

@@ -31,7 +31,7 @@ def tui_command(
     SegkitApp(run, data).run()
 
 
-# Hidden switch for the end-to-end tests (tests/test_e2e_commands.py): SEGKIT_TUI_SMOKE=1 runs
+# Hidden switch for the end-to-end tests (tests/e2e/test_e2e_commands.py): SEGKIT_TUI_SMOKE=1 runs
 # the app headless at 80x24, waits until the first screen has loaded (no worker running),
 # prints that screen as plain text and quits. Errors inside the app are raised (strict).
 SMOKE_ENV = "SEGKIT_TUI_SMOKE"

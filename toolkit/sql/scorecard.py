@@ -80,7 +80,7 @@ Dialects: duckdb, postgres, bigquery, snowflake, spark, and their aliases
 (:func:`toolkit.sql.dialects.get_dialect`). Array subscripts are emitted per dialect
 (:attr:`Dialect.subscript`): ``(CAST('[..]' AS T[]))[i]`` (DuckDB, PostgreSQL), ``[..][ORDINAL(i)]`` (BigQuery),
 ``GET([..], i - 1)`` (Snowflake, 0-based), ``ELEMENT_AT(ARRAY(..), i)`` (Spark). See
-tests/test_scorecard_sql.py for which were executed (DuckDB always; PostgreSQL when a
+tests/unit/sql/test_scorecard_sql.py for which were executed (DuckDB always; PostgreSQL when a
 server is available) and which are only parsed by sqlglot. Known limits: PostgreSQL cannot
 CAST a boolean to DOUBLE PRECISION (segkit treats flags as nominal) and raises "value out
 of range" on a ratio that over- or underflows a double (inputs beyond 1e+-300); BigQuery and

@@ -15,7 +15,7 @@ from toolkit.data.generate import generate
 from toolkit.ruleset import Ruleset
 
 toolkit.cli._register()
-RFM = str(Path(__file__).resolve().parents[1] / "rulesets" / "rfm_classic.yaml")
+RFM = str(Path(__file__).resolve().parents[3] / "rulesets" / "rfm_classic.yaml")
 runner = CliRunner()
 
 

@@ -15,7 +15,7 @@ from toolkit.ruleset import (
 )
 from toolkit.schema import BY_NAME, FEATURES
 
-RFM = Path(__file__).resolve().parents[1] / "rulesets" / "rfm_classic.yaml"
+RFM = Path(__file__).resolve().parents[3] / "rulesets" / "rfm_classic.yaml"
 
 SAMPLE = """\
 # Top comment: what this ruleset is for

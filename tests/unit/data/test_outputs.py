@@ -17,7 +17,7 @@ from toolkit.errors import SegkitError
 from toolkit.data.generate import write_sample
 from toolkit.data.outputs import check_outputs, same_file
 
-RFM = Path(__file__).resolve().parents[1] / "rulesets" / "rfm_classic.yaml"
+RFM = Path(__file__).resolve().parents[3] / "rulesets" / "rfm_classic.yaml"
 
 
 

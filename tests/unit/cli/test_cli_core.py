@@ -85,7 +85,7 @@ def test_score_adds_segment_when_the_run_has_a_ruleset(run_dir, sample, tmp_path
 
     run = tmp_path / "run_with_rules"
     shutil.copytree(run_dir, run)
-    rfm = Path(__file__).resolve().parents[1] / "rulesets" / "rfm_classic.yaml"
+    rfm = Path(__file__).resolve().parents[3] / "rulesets" / "rfm_classic.yaml"
     shutil.copy(rfm, run / "segments.yaml")
     out = tmp_path / "scores.parquet"
     assert run_cli(["score", "--run", str(run), "--data", str(sample), "--out", str(out)]) == 0
@@ -244,7 +244,7 @@ def test_report_data_fills_the_sections_that_need_the_customer_table(run_dir, sa
     run = tmp_path / "trained"
     shutil.copytree(run_dir, run)
     assert not (run / "data.parquet").exists()
-    shutil.copy(Path(__file__).resolve().parents[1] / "rulesets" / "rfm_classic.yaml", run / "segments.yaml")
+    shutil.copy(Path(__file__).resolve().parents[3] / "rulesets" / "rfm_classic.yaml", run / "segments.yaml")
 
     assert run_cli(["report", "--run", str(run), "--no-sql"]) == 0
     without = (run / "report.md").read_text()

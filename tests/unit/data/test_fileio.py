@@ -16,7 +16,7 @@ from toolkit.data.files import (WriteError, atomic_path, atomic_write_frame, ato
                             atomic_write_text)
 from toolkit.ruleset import Ruleset
 
-RFM = Path(__file__).resolve().parents[1] / "rulesets" / "rfm_classic.yaml"
+RFM = Path(__file__).resolve().parents[3] / "rulesets" / "rfm_classic.yaml"
 
 
 def _mode(path: Path) -> int:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-TOOLKIT = Path(__file__).resolve().parents[1] / "toolkit"
+TOOLKIT = Path(__file__).resolve().parents[3] / "toolkit"
 FOUNDATION = {"toolkit.errors", "toolkit.schema", "toolkit.policy", "toolkit.fmt"}
 # package -> the toolkit modules/packages it may import (besides itself and the foundation)
 ALLOWED = {

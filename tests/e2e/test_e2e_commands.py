@@ -18,7 +18,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RFM = ROOT / "rulesets" / "rfm_classic.yaml"
 ROWS = 3000
 FORMATS = ("sql", "json", "markdown", "csv", "dbt")

@@ -8,7 +8,7 @@ from toolkit.data.generate import generate
 from toolkit.ruleset import Ruleset
 from toolkit.ruleset.ops import check
 
-SHIPPED = sorted((Path(__file__).resolve().parents[1] / "rulesets").glob("*.yaml"))
+SHIPPED = sorted((Path(__file__).resolve().parents[3] / "rulesets").glob("*.yaml"))
 
 
 @pytest.fixture(scope="module")

@@ -123,7 +123,7 @@ def test_profiles_of_a_hand_written_ruleset():
     from toolkit.data.generate import generate
     from toolkit.ruleset import Ruleset
 
-    rules = Ruleset.load(Path(__file__).resolve().parents[1] / "rulesets" / "rfm_classic.yaml")
+    rules = Ruleset.load(Path(__file__).resolve().parents[3] / "rulesets" / "rfm_classic.yaml")
     customers, _ = generate(2000, 5)
     segmented = rules.apply(customers)
     profiles = profile_segments(segmented, "segment", order=rules.ids, names=rules.names)

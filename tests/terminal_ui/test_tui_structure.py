@@ -17,7 +17,7 @@ from tui.tabs import TABS, Tab
 import tui_run
 from tui_run import RecordingApp, copy_run, settle
 
-TUI = Path(__file__).resolve().parents[1] / "tui"
+TUI = Path(__file__).resolve().parents[2] / "tui"
 
 
 @pytest.fixture

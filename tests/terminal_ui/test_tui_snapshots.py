@@ -1,9 +1,9 @@
-"""Screenshots of the main screens, compared with SVG snapshots in tests/snapshots/.
+"""Screenshots of the main screens, compared with SVG snapshots in tests/terminal_ui/snapshots/.
 
 Deterministic by construction: a seeded small run (tests/tui_run.py) opened as ``demo``
 from its parent folder (so paths read the same), fixed terminal size, default theme, no
 blinking cursors, ``NO_COLOR`` unset and ``TZ`` fixed. After an intended change to a
-screen, review and update with ``pytest tests/test_tui_snapshots.py --snapshot-update``.
+screen, review and update with ``pytest tests/terminal_ui/test_tui_snapshots.py --snapshot-update``.
 """
 
 from __future__ import annotations
