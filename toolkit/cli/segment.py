@@ -25,7 +25,9 @@ def _split(values: list[str]) -> list[str] | None:
 @app.command("segment")
 def segment_command(
     data: Path = typer.Option(..., "--data", help="Customer table (.csv or .parquet)."),
-    id_column: str = typer.Option(ID_COLUMN, "--id", help="Customer id column."),
+    id_column: str = typer.Option(None, "--id",
+                                  help=f"Customer id column (default: {ID_COLUMN}, else the one "
+                                       "column that looks like an id)."),
     out: Path = typer.Option(..., "--out", help="Run folder to write segments.yaml/.json into."),
     k_min: int = typer.Option(4, "--k-min", help="Fewest segments to try."),
     k_max: int = typer.Option(8, "--k-max", help="Most segments to try."),
@@ -35,7 +37,18 @@ def segment_command(
     seed: int = typer.Option(42, "--seed", help="Seed for the split, k-means and bootstraps."),
     features: list[str] = typer.Option([], "--features",
                                        help="Columns to cluster on (comma-separated or repeated); "
-                                            "default: behavioral, transactional, marketing."),
+                                            "default: the numeric behaviour columns (counts, money, "
+                                            "days, rates)."),
+    describe: list[str] = typer.Option([], "--describe",
+                                       help="Columns that describe segments in their profiles "
+                                            "(comma-separated or repeated); default: categorical "
+                                            "and demographic columns."),
+    roles: Path = typer.Option(None, "--roles",
+                               help='Column roles file (JSON or YAML): {"segment": [...], '
+                                    '"describe": [...], "ignore": [...], "id": ..., "target": ...}.'),
+    target: str = typer.Option(None, "--target",
+                               help="Outcome column, never clustered (default: the roles file's, "
+                                    "else purchased_next_30d when present)."),
     max_conditions: int = typer.Option(3, "--max-conditions", help="Conditions per rule path."),
     leaves: int = typer.Option(0, "--leaves", help="Tree leaf budget (0: choose from k..3k)."),
     held_out: float = typer.Option(0.2, "--held-out", help="Share of customers held out."),
@@ -48,7 +61,9 @@ def segment_command(
     from toolkit.segments.pipeline import SegmentConfig, run_segmentation
     from toolkit.summary import segments_table
 
-    config = SegmentConfig(id_column=id_column, features=_split(features), k_min=k_min, k_max=k_max,
+    config = SegmentConfig(id_column=id_column, features=_split(features), describe=_split(describe),
+                           roles=str(roles) if roles is not None else None, target=target,
+                           k_min=k_min, k_max=k_max,
                            bootstraps=bootstraps, candidate_bootstraps=candidate_bootstraps, seed=seed,
                            held_out=held_out, leaves=leaves or None, max_conditions=max_conditions,
                            indicators=indicators, workers=workers or None)
@@ -63,7 +78,9 @@ def segment_command(
         def progress(stage: str, done: int, total: int) -> None:
             bar.update(task, description=stage, completed=done, total=total)
 
-        result = run_segmentation(data, out, config, scorecard=scorecard, progress=progress)
+        # the columns used, printed above the progress bar as soon as the table is read
+        result = run_segmentation(data, out, config, scorecard=scorecard, progress=progress,
+                                  notify=lambda line: bar.console.print(escape(line)))
     s = result.summary
     from toolkit.model.model_input import describe_infinite
 

@@ -40,7 +40,8 @@ from toolkit.errors import DataError, SegkitError
 from toolkit.data.files import atomic_write_frame, atomic_write_json
 from toolkit.model.model_input import infinite_to_missing
 from toolkit.segments.profiles import SegmentProfile, name_segments, profile_segments
-from toolkit.segments.space import SegmentSpace, fit_space, select_features
+from toolkit.segments.roles import Roles, infer_id, infer_roles, merge_spec, read_roles_file
+from toolkit.segments.space import FEWER_THAN_TWO, SegmentSpace, fit_space, select_features
 
 if TYPE_CHECKING:
     from toolkit.ruleset import Ruleset
@@ -84,8 +85,11 @@ class SegmentConfig:
     ``data_fingerprint``.
     """
 
-    id_column: str = schema.ID_COLUMN
-    features: tuple[str, ...] | None = None     # default: the schema's segmentation columns
+    id_column: str | None = None                # None: customer_id, else the one id-like column (roles.infer_id)
+    features: tuple[str, ...] | None = None     # default: the columns whose role is segment (roles.py)
+    describe: tuple[str, ...] | None = None     # default: the columns whose role is describe
+    roles: str | None = None                    # a roles file (JSON/YAML): segment, describe, ignore, id, target
+    target: str | None = None                   # default: the roles file's, else purchased_next_30d if present
     k_min: int = 4
     k_max: int = 8
     bootstraps: int = 20                        # refits for the chosen k (20+ for a stability claim)
@@ -106,8 +110,13 @@ class SegmentConfig:
     def __post_init__(self) -> None:
         if isinstance(self.features, str):
             raise SegkitError(f"features must be a list of column names, not the text {self.features!r}")
-        if self.features is not None:
-            object.__setattr__(self, "features", tuple(self.features))
+        if isinstance(self.describe, str):
+            raise SegkitError(f"describe must be a list of column names, not the text {self.describe!r}")
+        for key in ("features", "describe"):
+            if getattr(self, key) is not None:
+                object.__setattr__(self, key, tuple(getattr(self, key)))
+        if self.roles is not None:
+            object.__setattr__(self, "roles", str(self.roles))
         if self.leaves is not None and not _int(self.leaves):
             object.__setattr__(self, "leaves", tuple(self.leaves))
         self._validate()
@@ -138,7 +147,7 @@ class SegmentConfig:
             raise SegkitError(f"clip must be a positive number of scaled units (or None), got {self.clip!r}")
         if self.workers is not None and (not _int(self.workers) or self.workers < 0):
             raise SegkitError(f"workers must be 0 (automatic) or more, got {self.workers!r}")
-        if not isinstance(self.id_column, str) or not self.id_column:
+        if self.id_column is not None and (not isinstance(self.id_column, str) or not self.id_column):
             raise SegkitError("the id column must be a column name")
 
     @classmethod
@@ -162,6 +171,8 @@ class SegmentConfig:
 
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``: called as work advances (for a progress bar)."""
+Notify = Callable[[str], None]
+"""``notify(line)``: a line for the user before the work starts (the columns used)."""
 
 
 @dataclass
@@ -255,7 +266,8 @@ def _probabilities(scorecard: "Scorecard | str | os.PathLike | None",
 def run_segmentation(data: pl.DataFrame | str | Path, out_dir: str | Path,
                      config: SegmentConfig | None = None, *,
                      scorecard: "Scorecard | str | os.PathLike | None" = None,
-                     progress: Progress | None = None, **settings: Any) -> SegmentationResult:
+                     progress: Progress | None = None, notify: Notify | None = None,
+                     **settings: Any) -> SegmentationResult:
     """Segment ``data`` (a frame or a CSV/Parquet path) and write the run files to ``out_dir``.
 
     Settings come from ``config`` (a :class:`SegmentConfig`) and/or keyword arguments
@@ -271,7 +283,10 @@ def run_segmentation(data: pl.DataFrame | str | Path, out_dir: str | Path,
     ``fidelity``, ``fidelity_unrounded``, ``cost_ratio``, ``coverage``, ``default_share``,
     ``rules`` (order, default, paths, leaf grid), ``segments`` (per segment: cluster, name,
     rule, size), ``centroids`` (scaled and human units), ``transform`` (the fitted space),
-    ``profiles``, ``probabilities``, ``settings`` (the config as run), ``timings``.
+    ``profiles``, ``probabilities``, ``roles`` (every column's role and why,
+    :mod:`toolkit.segments.roles`), ``settings`` (the config as run), ``timings``.
+    ``notify`` receives :meth:`Roles.summary_line` ("clustering on N columns: ...") once the
+    table is read.
 
     ``workers`` (default: up to 4 cores) run refits side by side; BLAS and OpenMP are held to
     one thread each meanwhile (see :func:`toolkit.segments.clustering.parallel_map`).
@@ -280,10 +295,27 @@ def run_segmentation(data: pl.DataFrame | str | Path, out_dir: str | Path,
     cfg = replace(cfg, candidate_bootstraps=min(cfg.candidate_bootstraps, cfg.bootstraps),
                   workers=cfg.workers or C.default_workers())
     with C.single_threaded():
-        return _run(data, out_dir, cfg, scorecard, progress)
+        return _run(data, out_dir, cfg, scorecard, progress, notify)
 
 
-def _run(data, out_dir, cfg: SegmentConfig, scorecard, progress: Progress | None) -> SegmentationResult:
+def resolve_roles(frame: pl.DataFrame, cfg: SegmentConfig) -> Roles:
+    """The roles of ``frame``'s columns under ``cfg`` (roles file, then --features/--describe
+    win over the inference); the id is ``cfg.id_column``, else the roles file's, else
+    customer_id when present, else the one column that looks like an id."""
+    spec = read_roles_file(cfg.roles) if cfg.roles else None
+    spec = merge_spec(spec, segment=cfg.features, describe=cfg.describe)
+    id_column = cfg.id_column or (spec.id if spec is not None else None)
+    if id_column is None:
+        id_column = schema.ID_COLUMN if schema.ID_COLUMN in frame.columns else (infer_id(frame) or schema.ID_COLUMN)
+    roles = infer_roles(frame, id_column=id_column, target=cfg.target, spec=spec)
+    roles.id = id_column
+    if len(roles.segment) < 2 and (spec is None or spec.segment is None):
+        raise DataError(FEWER_THAN_TWO)
+    return roles
+
+
+def _run(data, out_dir, cfg: SegmentConfig, scorecard, progress: Progress | None,
+         notify: Notify | None = None) -> SegmentationResult:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     clock = [t0]
@@ -312,12 +344,16 @@ def _run(data, out_dir, cfg: SegmentConfig, scorecard, progress: Progress | None
     frame = _load(data)
     from toolkit.data.io import check_unique_ids, require_columns
 
+    roles = resolve_roles(frame, cfg)
+    cfg = replace(cfg, id_column=roles.id)
     require_columns(frame, [cfg.id_column], "id column")
     check_unique_ids(frame, cfg.id_column)
     # +-inf is missing in every command (toolkit.model.model_input); the fingerprint is of the table as read
     raw_frame = frame
     frame, infinite = infinite_to_missing(frame, [c for c in frame.columns if c != cfg.id_column])
-    feats = select_features(frame, cfg.features)
+    feats = select_features(frame, roles.segment)
+    if notify is not None:
+        notify(roles.summary_line())
     n = frame.height
     cfg.check_rows(n)
     lap("load")
@@ -388,7 +424,8 @@ def _run(data, out_dir, cfg: SegmentConfig, scorecard, progress: Progress | None
     probs, prob_source = _probabilities(scorecard, frame)
     cluster_str = pl.Series(seg_col, [str(c) for c in rule_labels])
     prof_frame = frame.with_columns(cluster_str)
-    profiles = profile_segments(prof_frame, seg_col, probability=probs,
+    profiles = profile_segments(prof_frame, seg_col, probability=probs, features=roles.compare,
+                                profile_fields=roles.mix, target=roles.target,
                                 order=[str(c) for c in rules.clusters])
     rule_cols = {str(c): [b.column for p in rules.paths_of(c) for b in p.bounds] for c in rules.clusters}
     names = name_segments(profiles, rule_cols)
@@ -411,7 +448,7 @@ def _run(data, out_dir, cfg: SegmentConfig, scorecard, progress: Progress | None
     run_name = cfg.name or out.resolve().name or "segments"
     ruleset = build_ruleset(rules, ids, cluster_names, profiles, name=run_name, run=str(out),
                             data_fingerprint=data_fp, fidelity=fidelity, stability=rule_stab["ari"],
-                            base_rate=_base_rate(frame))
+                            base_rate=_base_rate(frame, roles.target))
     seg_ids = np.array([ids.get(int(c), "") for c in range(k)] + [ruleset.default.id], dtype=object)
     seg_col_values = seg_ids[np.where(rule_labels < 0, k, rule_labels)]
     applied = ruleset.apply(frame.select(feats)).get_column("segment").to_numpy()
@@ -477,9 +514,11 @@ def _run(data, out_dir, cfg: SegmentConfig, scorecard, progress: Progress | None
         "transform": space.to_dict(),
         "profiles": [p.to_dict() for p in profiles],
         "probabilities": prob_source,
+        "roles": roles.to_dict(),
         "infinite_values": infinite,  # column -> count of +-inf values, treated as missing
         # the settings as run: features chosen, tree rows capped by the training rows
-        "settings": {**asdict(replace(cfg, features=tuple(feats), tree_rows=n_tree)),
+        "settings": {**asdict(replace(cfg, features=tuple(feats), describe=tuple(roles.describe),
+                                      target=roles.target, tree_rows=n_tree)),
                      "rows": n, "data_fingerprint": data_fp},
         "timings": timings,
         "definitions": DEFINITIONS,
@@ -565,11 +604,11 @@ def _describe(profile: SegmentProfile | None, default: bool) -> str:
     return ("Everyone the rules above do not match. " if default else "") + text
 
 
-def _base_rate(frame: pl.DataFrame) -> float | None:
+def _base_rate(frame: pl.DataFrame, target: str | None = schema.TARGET_COLUMN) -> float | None:
     """The population's purchase rate, when the table has the target (campaign heuristics)."""
-    if schema.TARGET_COLUMN not in frame.columns:
+    if target is None or target not in frame.columns:
         return None
-    rate = frame.get_column(schema.TARGET_COLUMN).cast(pl.Float64).mean()
+    rate = frame.get_column(target).cast(pl.Float64).mean()
     return float(rate) if rate is not None else None
 
 

@@ -1,10 +1,13 @@
 """The space customers are clustered in: which columns, and how they are transformed.
 
-Which columns: by default every numeric feature of the behavioral, transactional and
-marketing groups (``schema.columns_in``). Profile fields (country, device, loyalty tier, age,
-account age, ...) *describe* segments rather than form them: segments built on who people
-are instead of what they do are demographic buckets, and the profile mix is reported for
-every segment anyway (:mod:`toolkit.segments.profiles`). Pass ``features=`` to choose other columns.
+Which columns: by default the columns whose role is ``segment``
+(:mod:`toolkit.segments.roles`): the sample schema's behavioral, transactional and marketing
+columns, and on any other table its numeric behaviour columns (counts, money, days, rates;
+not the id, the target, flags, constant or id-like columns). Profile fields (country, device,
+loyalty tier, age, account age, ...) *describe* segments rather than form them: segments
+built on who people are instead of what they do are demographic buckets, and the profile mix
+is reported for every segment anyway (:mod:`toolkit.segments.profiles`). Pass ``features=``
+to choose other columns.
 
 How: customer data is skewed (a few customers with 40 orders, most with 0-2), and k-means
 measures squared Euclidean distance, so every column is brought to a comparable, robust scale:
@@ -12,8 +15,10 @@ measures squared Euclidean distance, so every column is brought to a comparable,
 1. missing values (NaN counts as missing) are imputed with the training median;
 2. counts, money, days and seconds (schema kinds) get a signed ``log1p``
    (``sign(x) * log(1 + |x|)``: safe for negative net spend); rates and years stay as they
-   are; a column the schema does not know gets ``log1p`` when it is non-negative and
-   right-skewed (skewness > 1), decided once on the training sample and stored;
+   are; a column the schema does not know is decided from its data: values within [0, 1]
+   (shares, rates) stay linear, non-negative skewed values (skewness > 1 or max / median of
+   the positive values >= 10) get ``log1p``; decided once on the training sample and stored
+   with the reason (``settings.transform_reasons``, :func:`decide_transform`);
 3. robust scaling: ``(x - median) / IQR`` with median and IQR of the transformed training
    values; when the IQR is 0 (a column that is mostly 0) the standard deviation is used, and
    1 when that is 0 too;
@@ -55,6 +60,10 @@ from toolkit.errors import DataError
 DEFAULT_GROUPS: tuple[str, ...] = ("behavioral", "transactional", "marketing")
 LOG_KINDS: frozenset[str] = frozenset({"count", "money", "days", "seconds"})
 _SKEW_FOR_LOG = 1.0
+_RATIO_FOR_LOG = 10.0
+FEWER_THAN_TWO = ("found fewer than 2 columns to cluster on (numeric behaviour columns: counts, "
+                  "money, days, rates; not the id, the target, flags, profile or constant columns); "
+                  "pass the columns to cluster on with --features or a --roles file")
 DEFAULT_CLIP = 2.0
 
 
@@ -68,20 +77,21 @@ def default_features(columns: Iterable[str] | None = None) -> list[str]:
     return [n for n in names if n in present]
 
 
-def select_features(frame: pl.DataFrame, features: Sequence[str] | None = None) -> list[str]:
+def select_features(frame: pl.DataFrame, features: Sequence[str] | None = None, *,
+                    id_column: str | None = None, target: str | None = None) -> list[str]:
     """Validate and return the clustering columns.
 
     Explicit ``features`` must all exist and be numeric (one error lists every problem).
-    Without ``features`` the schema defaults present in ``frame`` are used; at least two are
-    needed.
+    Without ``features`` the columns whose inferred role is ``segment`` are used
+    (:func:`toolkit.segments.roles.infer_roles`: the sample schema's behaviour columns and
+    every other numeric behaviour column); at least two are needed.
     """
     if features is None:
-        chosen = default_features(frame.columns)
+        from toolkit.segments.roles import infer_roles
+
+        chosen = infer_roles(frame, id_column=id_column, target=target).segment
         if len(chosen) < 2:
-            raise DataError(
-                "found fewer than 2 of the default segmentation columns "
-                f"(behavioral, transactional, marketing features of the schema) in the table; "
-                "pass the columns to cluster on with --features")
+            raise DataError(FEWER_THAN_TWO)
     else:
         chosen = list(dict.fromkeys(features))
         if not chosen:
@@ -196,18 +206,37 @@ class SegmentSpace:
         return cls([FeatureTransform(**t) for t in data["features"]], dict(data.get("settings", {})))
 
 
-def wants_log(name: str, values: pl.Series | None = None) -> bool:
-    """Whether a column is logged: by schema kind, else by data (non-negative and skewed)."""
+def decide_transform(name: str, values: pl.Series | None = None) -> tuple[bool, str]:
+    """(log1p or not, why): by the sample schema's kind for its own columns (the built-in
+    roles), else from the data: values within [0, 1] (shares, rates) stay linear; values
+    that are >= 0 and skewed (skewness > 1, or max / median of the positive values >=
+    ``_RATIO_FOR_LOG``) get log1p; anything else (negative values, symmetric) stays linear."""
     col = schema.describe(name)
     if col is not None:
-        return col.kind in LOG_KINDS
+        log = col.kind in LOG_KINDS
+        return log, f"{'log1p' if log else 'linear'}: {col.kind} column of the sample schema"
     if values is None:
-        return False
+        return False, "linear: no data to decide from"
     v = values.cast(pl.Float64).fill_nan(None).drop_nulls()
-    if v.len() < 3 or v.min() < 0:  # type: ignore[operator]
-        return False
+    if v.len() < 3:
+        return False, "linear: fewer than 3 values"
+    lo, hi = float(v.min()), float(v.max())  # type: ignore[arg-type]
+    if lo < 0:
+        return False, "linear: has negative values"
+    if hi <= 1:
+        return False, "linear: share or rate (values within [0, 1])"
     skew = v.skew()
-    return skew is not None and math.isfinite(skew) and skew > _SKEW_FOR_LOG
+    skew = float(skew) if skew is not None and math.isfinite(skew) else 0.0
+    pos = v.filter(v > 0)
+    ratio = hi / float(pos.median()) if pos.len() else 0.0  # type: ignore[arg-type]
+    if skew > _SKEW_FOR_LOG or ratio >= _RATIO_FOR_LOG:
+        return True, f"log1p: non-negative and skewed (skewness {skew:.1f}, max/median {ratio:.0f})"
+    return False, f"linear: not skewed (skewness {skew:.1f}, max/median {ratio:.0f})"
+
+
+def wants_log(name: str, values: pl.Series | None = None) -> bool:
+    """Whether a column is logged (see :func:`decide_transform`)."""
+    return decide_transform(name, values)[0]
 
 
 def fit_space(frame: pl.DataFrame, features: Sequence[str] | None = None, *,
@@ -215,11 +244,12 @@ def fit_space(frame: pl.DataFrame, features: Sequence[str] | None = None, *,
     """Fit the transform on a training frame (medians, IQRs); see the module docstring."""
     names = select_features(frame, features)
     transforms = []
+    reasons: dict[str, str] = {}
     for name in names:
         raw = frame.get_column(name).cast(pl.Float64).fill_nan(None)
         missing_share = raw.null_count() / max(frame.height, 1)
         impute = float(raw.median())  # type: ignore[arg-type]
-        log = wants_log(name, raw)
+        log, reasons[name] = decide_transform(name, raw)
         filled = raw.fill_null(impute)
         values = (filled.sign() * filled.abs().log1p()) if log else filled
         q1, med, q3 = (float(values.quantile(q, interpolation="linear")) for q in (0.25, 0.5, 0.75))
@@ -232,4 +262,7 @@ def fit_space(frame: pl.DataFrame, features: Sequence[str] | None = None, *,
             name=name, log=log, impute=impute, center=med, scale=scale, scale_source=source,
             missing_share=round(missing_share, 6), indicator=bool(indicators and missing_share > 0),
             clip=clip))
-    return SegmentSpace(transforms, {"indicators": indicators, "clip": clip, "fitted_rows": frame.height})
+    # why each column is (not) logged: plain text next to the transforms, so older readers
+    # of the "features" records keep working
+    return SegmentSpace(transforms, {"indicators": indicators, "clip": clip, "fitted_rows": frame.height,
+                                     "transform_reasons": reasons})
