@@ -19,10 +19,9 @@ person wrote. Per segment:
   each category's share in the segment and its lift over the whole table;
 - missing shares where they differ (consent is a profile fact too).
 
-Names are built from the strongest differences through a small vocabulary (for example
-"recency low" -> "Recent", "discount share high" -> "bargain hunters"), preferring columns
-the segment's rule uses, and made unique within the ruleset. They are a starting point:
-analysts rename segments in the YAML.
+Names (:mod:`toolkit.segments.naming`, re-exported here) are built from the strongest
+differences, in the vocabulary for the sample's columns and in the column's own words for any
+other, and told apart by contrast when two would read alike.
 """
 
 from __future__ import annotations
@@ -240,122 +239,10 @@ def profile_segments(frame: pl.DataFrame, segment_column: str = "segment", *,
 
 
 # ------------------------------------------------------------------------------- names
-# Facets in name order; each gives at most one adjective. Entry: (column, direction) ->
-# [(min |SMD|, word), ...] strongest first. Secondary facets count for less when ranking.
-FACETS: tuple[tuple[str, float, dict[tuple[str, int], list[tuple[float, str]]]], ...] = (
-    ("tenure", 1.0, {("account_age_days", -1): [(0.35, "new")]}),
-    ("recency", 1.0, {("days_since_last_purchase", -1): [(0.35, "recent")],
-                      ("days_since_last_purchase", +1): [(0.35, "lapsed")]}),
-    ("frequency", 1.0, {("orders_365d", +1): [(1.5, "frequent"), (0.35, "regular")],
-                        ("orders_90d", +1): [(1.5, "frequent"), (0.35, "regular")],
-                        ("orders_365d", -1): [(0.35, "occasional")],
-                        ("orders_90d", -1): [(0.35, "occasional")]}),
-    ("value", 1.0, {("total_spend_365d", +1): [(0.35, "high-spending")],
-                    ("total_spend_365d", -1): [(0.35, "low-spending")],
-                    ("avg_order_value", +1): [(0.35, "big-basket")],
-                    ("avg_order_value", -1): [(0.35, "small-basket")]}),
-    ("engagement", 1.0, {("sessions_30d", +1): [(0.35, "active")],
-                         ("product_views_30d", +1): [(0.35, "active")],
-                         ("page_views_30d", +1): [(0.35, "active")],
-                         ("sessions_30d", -1): [(0.35, "inactive")],
-                         ("page_views_30d", -1): [(0.35, "inactive")],
-                         ("avg_session_duration", -1): [(0.35, "inactive")],
-                         ("days_since_last_visit", +1): [(0.35, "inactive")]}),
-    ("channel", 0.6, {("email_opens_30d", +1): [(0.35, "email-engaged")],
-                      ("email_clicks_30d", +1): [(0.35, "email-engaged")],
-                      ("push_click_rate", +1): [(0.35, "push-responsive")],
-                      ("app_session_share", +1): [(0.35, "app-first")]}),
-    ("service", 0.6, {("reviews_written_365d", +1): [(0.35, "reviewing")],
-                      ("support_tickets_90d", +1): [(0.35, "support-heavy")],
-                      ("refund_rate", +1): [(0.35, "refund-prone")]}),
-)
-# (column, direction) -> noun; a noun needs |SMD| >= MIN_SMD_FOR_NOUN.
-NOUNS: dict[tuple[str, int], str] = {
-    ("coupon_redemptions", +1): "bargain hunters",
-    ("discount_order_share", +1): "bargain hunters",
-    ("wishlist_events", +1): "window shoppers",
-}
-MIN_SMD_FOR_NOUN = 1.0
+# Names live in toolkit.segments.naming; imported here so existing imports keep working.
+from toolkit.segments.naming import (  # noqa: E402
+    FACETS, MIN_SMD_FOR_NOUN, NOUNS, humanize, name_segments, suggest_name)
 
-
-def _facet_words(diffs: Sequence[FeatureDifference], boost: set[str]) -> list[tuple[float, int, str]]:
-    """(strength, facet index, word) of every facet the differences speak for."""
-    out = []
-    by_feature = {d.feature: d for d in diffs}
-    for i, (_, weight, entries) in enumerate(FACETS):
-        best: tuple[float, str] | None = None
-        for (col, direction), levels in entries.items():
-            d = by_feature.get(col)
-            if d is None or (1 if d.smd > 0 else -1) != direction:
-                continue
-            size = abs(d.smd)
-            word = next((w for cut, w in levels if size >= cut), None)
-            if word is None:
-                continue
-            strength = size * weight * (1.5 if col in boost else 1.0)
-            if best is None or strength > best[0]:
-                best = (strength, word)
-        if best is not None:
-            out.append((best[0], i, best[1]))
-    return sorted(out, key=lambda t: -t[0])
-
-
-def suggest_name(profile: SegmentProfile, rule_columns: Sequence[str] = (),
-                 taken: set[str] | None = None) -> str:
-    """A short descriptive name ("Recent frequent buyers") unique among ``taken``.
-
-    Up to two adjectives from the strongest facets (tenure, recency, frequency, value,
-    engagement, channel, service; one with a noun) and a noun: "bargain hunters" or
-    "window shoppers" for strong discount or wishlist differences, else "buyers" (median
-    orders_365d >= 1) or "customers".
-    """
-    diffs = list(profile.differences)
-    boost = set(rule_columns)
-    noun = None
-    for d in sorted(diffs, key=lambda d: -abs(d.smd)):
-        word = NOUNS.get((d.feature, 1 if d.smd > 0 else -1))
-        if word and abs(d.smd) >= MIN_SMD_FOR_NOUN:
-            noun = word
-            break
-    if noun is None:
-        orders = next((d for d in diffs if d.feature == "orders_365d"), None)
-        noun = "buyers" if orders is not None and (orders.median or 0) >= 1 else "customers"
-    facets = _facet_words(diffs, boost)
-    n_adj = 1 if noun in NOUNS.values() else 2
-    chosen, spare = facets[:n_adj], facets[n_adj:]
-    if not chosen and noun in ("buyers", "customers"):
-        # columns the vocabulary does not know (custom tables): name after the strongest
-        # difference, e.g. "High visits customers"; nothing stands out: "Typical customers"
-        generic = [d for d in sorted(diffs, key=lambda d: -abs(d.smd) * (1.5 if d.feature in boost else 1.0))
-                   if abs(d.smd) >= 0.35]
-        words = [f"{'high' if d.smd > 0 else 'low'} {d.feature.replace('_', ' ')}" for d in generic]
-        chosen = [(0.0, -1, words[0])] if words else [(0.0, -1, "typical")]
-        spare = [(0.0, i, w) for i, w in enumerate(words[1:])]
-
-    def render(items) -> str:
-        words = [w for _, _, w in sorted(items, key=lambda t: t[1])] + [noun]
-        text = " ".join(words)
-        return text[:1].upper() + text[1:]
-
-    taken = taken if taken is not None else set()
-    name = render(chosen)
-    while name.lower() in taken and spare:
-        chosen = chosen + [spare.pop(0)]
-        name = render(chosen)
-    if name.lower() in taken:
-        i = 2
-        while f"{name} {i}".lower() in taken:
-            i += 1
-        name = f"{name} {i}"
-    taken.add(name.lower())
-    return name
-
-
-def name_segments(profiles: Sequence[SegmentProfile],
-                  rule_columns: Mapping[str, Sequence[str]] | None = None) -> dict[str, str]:
-    """segment id -> unique suggested name; larger segments choose first."""
-    taken: set[str] = set()
-    out: dict[str, str] = {}
-    for p in sorted(profiles, key=lambda p: -p.size):
-        out[p.id] = suggest_name(p, (rule_columns or {}).get(p.id, ()), taken)
-    return out
+__all__ = ["FACETS", "MIN_SMD_FOR_NOUN", "NOUNS", "FeatureDifference", "SegmentProfile",
+           "default_numeric", "default_profile_fields", "humanize", "name_segments",
+           "profile_segments", "suggest_name"]
