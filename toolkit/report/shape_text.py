@@ -102,6 +102,8 @@ def shape_axis(values=None, bins: Sequence | None = None) -> Axis:
     median approximates the data's). Categorical shapes and shapes with no cuts: ``"linear"``.
     Both the report's PNGs and the TUI's plot call this, so they draw the same axis.
     """
+    if bins is not None and _regular(bins) and not _is_continuous(_regular(bins)):
+        return "linear"   # a categorical shape: its column holds text, not numbers
     data = _finite(values)
     if data.size == 0 and bins is not None:
         regular = _regular(bins)

@@ -13,7 +13,7 @@ from textual.content import Content
 from textual.widgets import DataTable, Label, Select, Static
 from textual_plotext import PlotextPlot
 
-from toolkit.run.view import METRIC_KEYS, bar_checks, model_rows
+from toolkit.run.view import METRIC_KEYS, bar_checks, baseline_verdict, model_rows
 from toolkit.report.shape_text import describe_shape, shape_axis
 from tui.format import count, escape, num, pct, signed
 from tui.widgets.barchart import BarChart
@@ -116,10 +116,17 @@ class ModelPane(VerticalScroll):
             return
         test = metrics.get("test") or {}
         parts = []
-        for check in bar_checks(metrics):
+        checks = bar_checks(metrics)   # the brief's bars on its sample, else declared targets
+        for check in checks:
             mark = "[$success]✓ meets[/]" if check.passed else "[$error]✗ below[/]"
+            what = "the declared target" if check.source == "declared" else "the bar"
             parts.append(f"{HEADERS.get(check.metric, check.metric)} [b]{num(check.value)}[/] "
-                         f"{mark} the bar {check.bar}")
+                         f"{mark} {what} {check.bar}")
+        versus = baseline_verdict(metrics)
+        if not checks:
+            parts.append(f"{HEADERS.get('roc_auc', 'ROC AUC')} [b]{num(test.get('roc_auc'))}[/] "
+                         + (escape(versus) if versus else "(no baselines recorded)")
+                         + " [dim](no targets declared: segkit train --target-auc)[/]")
         threshold = test.get("threshold")
         verdict.update(Content.from_markup(
             "[b]Purchase model on held-out test customers[/]  " + "   ".join(parts)
