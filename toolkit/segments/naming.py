@@ -143,7 +143,8 @@ class _Word:
     strength: float = 0.0
 
 
-def _word_for(d_column: str, smd: float, boost: bool, contrast: int | None = None) -> _Word | None:
+def _word_for(d_column: str, smd: float, boost: bool, contrast: int | None = None,
+              schema_phrases: bool = False) -> _Word | None:
     """The word for a column moving ``smd`` (vs the rest); with ``contrast`` the direction
     that sets it apart inside a colliding group, which may be only "higher"/"lower"."""
     direction = contrast if contrast is not None else _sign(smd)
@@ -157,8 +158,8 @@ def _word_for(d_column: str, smd: float, boost: bool, contrast: int | None = Non
             return _Word(word, d_column, facet, True, strength)
     if contrast is None and not agrees:
         return None
-    if contrast is None and schema.describe(d_column) is not None:
-        return None  # the sample's columns speak through the vocabulary only (names as before)
+    if contrast is None and not schema_phrases and schema.describe(d_column) is not None:
+        return None  # the sample's columns speak through the vocabulary first (names as before)
     if agrees:
         adj = "high" if direction > 0 else "low"
     else:
@@ -210,16 +211,23 @@ def _base(profile: "SegmentProfile", rule_columns: Sequence[str]) -> _Name:
     if noun is None:
         orders = next((d for d in diffs if d.feature == "orders_365d"), None)
         noun = _NOUN_BUYERS if orders is not None and (orders.median or 0) >= 1 else _NOUN_CUSTOMERS
-    best: dict[object, _Word] = {}   # one word per facet (or per column without facet)
-    for d in diffs:
-        w = _word_for(d.feature, d.smd, d.feature in boost)
-        if w is None:
-            continue
-        key = ("facet", w.facet) if w.facet is not None else ("column", w.column)
-        cur = best.get(key)
-        if cur is None or (w.strength, w.column or "") > (cur.strength, cur.column or ""):
-            best[key] = w
-    ranked = sorted(best.values(), key=lambda w: (-w.strength, w.column or ""))
+    def ranked_words(schema_phrases: bool) -> list[_Word]:
+        best: dict[object, _Word] = {}   # one word per facet (or per column without facet)
+        for d in diffs:
+            w = _word_for(d.feature, d.smd, d.feature in boost, schema_phrases=schema_phrases)
+            if w is None:
+                continue
+            key = ("facet", w.facet) if w.facet is not None else ("column", w.column)
+            cur = best.get(key)
+            if cur is None or (w.strength, w.column or "") > (cur.strength, cur.column or ""):
+                best[key] = w
+        return sorted(best.values(), key=lambda w: (-w.strength, w.column or ""))
+
+    ranked = ranked_words(False)
+    if not ranked and noun in (_NOUN_BUYERS, _NOUN_CUSTOMERS):
+        # nothing the vocabulary knows: the sample's columns in their own words too
+        # ("High 30-day email opens") rather than "Typical customers"
+        ranked = ranked_words(True)
     n_words = 1 if noun in NOUNS.values() else 2
     chosen: list[_Word] = []
     for w in ranked:  # at most one column phrase: "Lapsed customers, high total spend"

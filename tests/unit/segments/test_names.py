@@ -118,6 +118,12 @@ def test_identical_profiles_fall_back_to_size_then_purchase_rate_never_a_number(
     assert not any(ch.isdigit() for n in twins.values() for ch in n)
 
 
+def test_a_schema_column_without_a_vocabulary_word_is_named_in_its_own_words():
+    only_rate = _p("a", 100, [("cart_add_rate", 1.2), ("orders_90d", 0.1)])
+    assert suggest_name(only_rate) == "High cart add rate"
+    assert suggest_name(_p("b", 100, [])) == "Typical customers"
+
+
 def test_humanize_column_names():
     assert humanize("visits_4w") == "4-week visits"
     assert humanize("basket_value_avg") == "avg basket value"
