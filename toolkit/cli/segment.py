@@ -80,7 +80,7 @@ def segment_command(
 
         # the columns used, printed above the progress bar as soon as the table is read
         result = run_segmentation(data, out, config, scorecard=scorecard, progress=progress,
-                                  notify=lambda line: bar.console.print(escape(line)))
+                                  notify=lambda line: bar.console.print(escape(line), soft_wrap=True))
     s = result.summary
     from toolkit.model.model_input import describe_infinite
 
