@@ -211,6 +211,7 @@ def _base(profile: "SegmentProfile", rule_columns: Sequence[str]) -> _Name:
     if noun is None:
         orders = next((d for d in diffs if d.feature == "orders_365d"), None)
         noun = _NOUN_BUYERS if orders is not None and (orders.median or 0) >= 1 else _NOUN_CUSTOMERS
+
     def ranked_words(schema_phrases: bool) -> list[_Word]:
         best: dict[object, _Word] = {}   # one word per facet (or per column without facet)
         for d in diffs:
