@@ -132,8 +132,9 @@ class Roles:
 
     def summary_line(self) -> str:
         """"clustering on N columns: a, b; describing with M: c" (printed at the start)."""
-        seg = f"clustering on {len(self.segment)} columns: {', '.join(self.segment)}"
-        desc = f"describing with {len(self.describe)}" + (f": {', '.join(self.describe)}" if self.describe else "")
+        n = len(self.segment)
+        seg = f"clustering on {n} column{'' if n == 1 else 's'}: {', '.join(self.segment)}"
+        desc = f"describing with {len(self.describe)}: {', '.join(self.describe)}" if self.describe else "describing with none"
         return f"{seg}; {desc}"
 
 

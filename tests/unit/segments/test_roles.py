@@ -94,6 +94,7 @@ def test_integer_ids_ignored_counts_kept():
                       "orders": [0, 1, 1, 2, 3, 9]})
     roles = infer_roles(f)
     assert roles.segment == ["orders"] and set(roles.ignore) == {"account_no", "row"}
+    assert roles.summary_line() == "clustering on 1 column: orders; describing with none"
 
 
 def test_transforms_follow_the_data_not_the_name():
