@@ -77,7 +77,8 @@ def summary(page: Page, fig: Figures) -> None:
         why = fig.notes[0] if fig.notes else "no timings.json in the run folder"
         rows.append([f"Scoring {TARGET_ROWS:,} customers", f"< {SCORING_BUDGET_SECONDS // 60} min",
                      f"not measured ({why})", "-"])
-    page.add("Against the bars:", "", *_table(["Bar", "Target", "This run", "Verdict"], rows))
+    page.add("Against the targets declared for this run:" if targets.source == policy.DECLARED else "Against the bars:",
+             "", *_table(["Bar", "Target", "This run", "Verdict"], rows))
     if timing:
         note = ("Scoring time is `seconds.score` in timings.json: reading data.parquet, scoring "
                 "every customer with the scorecard (probability, decision, top 3 reasons), "

@@ -8,7 +8,8 @@ of seconds and never hold 180K rows in a widget. :class:`RunView` therefore offe
   (a projection of the Parquet file, not the whole table);
 * the full customer table joined with its scores (:meth:`RunView.frame`), loaded once and
   cached, for samples (:meth:`RunView.page`), profiles and customer look-ups;
-* small derived views: :func:`bar_checks` (headline metrics against the acceptance bars),
+* small derived views: :func:`bar_checks` (headline metrics against the run's targets: the
+  brief's bars on its sample, else declared ones; :func:`baseline_verdict` otherwise),
   :func:`model_rows` (the model and its baselines), :meth:`RunView.explain_customer`.
 
 Segment membership always comes from the ruleset (``segments.yaml``) applied to the data,
