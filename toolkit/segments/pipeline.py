@@ -5,7 +5,9 @@
 
 1. split the customers: ``held_out`` (20 %) are never used for fitting; every reported
    fidelity, cost ratio and coverage is measured on them;
-2. fit the clustering space on the training customers (:mod:`toolkit.segments.space`);
+2. give every column a role (:mod:`toolkit.segments.roles`: segment, describe or ignore; a
+   roles file, ``features`` and ``describe`` override the inference) and fit the clustering
+   space on the training customers' segment columns (:mod:`toolkit.segments.space`);
 3. fit k-means for every k in ``k_min..k_max``, score each by silhouette (10K sample) and
    ``candidate_bootstraps`` bootstrap refits, choose k (:func:`toolkit.segments.clustering.choose_k`);
 4. complete ``bootstraps`` refits for the chosen k (the candidate ones are reused);

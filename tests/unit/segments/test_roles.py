@@ -152,6 +152,8 @@ def test_cli_without_options_prints_the_columns(tmp_path):
             "bought_within_30d") in res.output
     s = json.loads((tmp_path / "run" / "segments.json").read_text())
     assert s["settings"]["id_column"] == "cust_ref" and s["roles"]["id"] == "cust_ref"
+    # the describe columns are the profiles' mixes (the sample's profile fields are absent here)
+    assert set(s["profiles"][0]["mix"]) == {"country", "member_tier", "is_app_user", "bought_within_30d"}
     assert pl.read_parquet(tmp_path / "run" / "assignments.parquet").columns[0] == "cust_ref"
 
 
