@@ -152,3 +152,15 @@ def edge_frame(card, fitted: Fitted) -> pl.DataFrame:
     schema = {ID: pl.Utf8, "country": pl.Utf8, "newsletter_subscriber": pl.Boolean}
     return pl.DataFrame({c: pl.Series(c, v, dtype=schema.get(c, pl.Float64), strict=False)
                          for c, v in rows.items()})
+
+
+def shape_bins(cuts, scores, missing: float = 0.0):
+    """A continuous shape as the scorecard gives it: a 'missing' bin, then one bin per score
+    between consecutive ``cuts`` (open at both ends), for tests of the shape describer."""
+    from toolkit.model.scorecard import ShapeBin
+
+    out = [ShapeBin("missing", None, None, missing)]
+    edges = [None] + list(cuts) + [None]
+    for i, s in enumerate(scores):
+        out.append(ShapeBin(f"b{i}", edges[i], edges[i + 1], s))
+    return out

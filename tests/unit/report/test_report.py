@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 
 from report_fixtures import build_small_run
+from scorecard_fixtures import shape_bins
 from toolkit.segments.campaigns import CAMPAIGNS, suggest_campaign
 from toolkit.run.compare import compare_approaches, fmt, pct
 from toolkit.report.build import (build_report, decile_of, describe_shape, segment_decile_table,
@@ -197,36 +198,30 @@ def test_targeting_advice():
 # ---- shape describer ------------------------------------------------------------------------
 
 
-def _bins(cuts, scores, missing=0.0):
-    out = [ShapeBin("missing", None, None, missing)]
-    edges = [None] + list(cuts) + [None]
-    for i, s in enumerate(scores):
-        out.append(ShapeBin(f"b{i}", edges[i], edges[i + 1], s))
-    return out
 
 
 def test_describer_step_down_is_steep_at_the_step():
     cuts = [x + 0.5 for x in range(100)]            # days 0..100, one bin per day
     scores = [1.0 if x < 21 else -1.0 for x in range(101)]
-    s = summarize_shape(_bins(cuts, scores), "days_since_last_purchase")
+    s = summarize_shape(shape_bins(cuts, scores), "days_since_last_purchase")
     assert s.trend == "falling" and s.steep
-    text = describe_shape(_bins(cuts, scores), "days_since_last_purchase")
+    text = describe_shape(shape_bins(cuts, scores), "days_since_last_purchase")
     assert "falls steeply as days_since_last_purchase passes about 20 days" in text
     assert f"odds x{np.exp(-2.0):.2g}" in text
 
 
 def test_describer_gradual_rise_peak_flat_and_categories():
     cuts = [float(x) for x in range(1, 50)]
-    rising = summarize_shape(_bins(cuts, np.linspace(-1, 1, 50).tolist()), "orders_365d")
+    rising = summarize_shape(shape_bins(cuts, np.linspace(-1, 1, 50).tolist()), "orders_365d")
     assert rising.trend == "rising" and not rising.steep
     assert "rises gradually as orders_365d grows (half of the rise is done by 25 orders)" in \
-        describe_shape(_bins(cuts, np.linspace(-1, 1, 50).tolist()), "orders_365d")
+        describe_shape(shape_bins(cuts, np.linspace(-1, 1, 50).tolist()), "orders_365d")
     hump = (-np.abs(np.linspace(-1, 1, 51))).tolist()     # highest in bin 25: [25, 26)
-    peak = summarize_shape(_bins(cuts + [50.0], hump), "age")
+    peak = summarize_shape(shape_bins(cuts + [50.0], hump), "age")
     assert peak.trend == "peak" and peak.location == "between 25 years and 26 years"
-    valley = summarize_shape(_bins(cuts + [50.0], [-v for v in hump]), "age")
+    valley = summarize_shape(shape_bins(cuts + [50.0], [-v for v in hump]), "age")
     assert valley.trend == "valley" and valley.location == "between 25 years and 26 years"
-    flat = describe_shape(_bins(cuts, [0.01] * 50), "age")
+    flat = describe_shape(shape_bins(cuts, [0.01] * 50), "age")
     assert flat.startswith("age barely moves the purchase probability")
     cats = [ShapeBin("missing", None, None, 0.0), ShapeBin("gold", None, None, 0.7),
             ShapeBin("none", None, None, -0.4), ShapeBin("silver", None, None, 0.2),
@@ -238,7 +233,7 @@ def test_describer_gradual_rise_peak_flat_and_categories():
 
 def test_describer_mentions_a_scored_missing_value():
     cuts = [float(x) for x in range(1, 20)]
-    text = describe_shape(_bins(cuts, np.linspace(-1, 1, 20).tolist(), missing=-0.95), "email_opens_30d")
+    text = describe_shape(shape_bins(cuts, np.linspace(-1, 1, 20).tolist(), missing=-0.95), "email_opens_30d")
     assert "A missing value lowers it (-0.95 log-odds), like below 1 opens." in text
 
 

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from scorecard_fixtures import shape_bins
 from toolkit.model.scorecard import ShapeBin
 from toolkit.report.shape_text import (bin_counts, describe_shape, shape_axis, shape_caption, smooth_scores,
                                 summarize_shape)
 
 
-def _bins(cuts, scores, missing=0.0):
-    out = [ShapeBin("missing", None, None, missing)]
-    edges = [None] + list(cuts) + [None]
-    for i, s in enumerate(scores):
-        out.append(ShapeBin(f"b{i}", edges[i], edges[i + 1], s))
-    return out
 
 
 def _noisy_recency():
@@ -30,7 +25,7 @@ def _noisy_recency():
     scores = [0.8 * np.exp(-m / 12) - 0.5 + rng.normal(0, 0.04) for m in mids]
     spike = cuts.index(600.5) + 1
     scores[spike] = 1.2                            # the strongest bin of the whole shape, by far
-    return _bins(cuts, scores), values, cuts
+    return shape_bins(cuts, scores), values, cuts
 
 
 def test_caption_describes_the_trend_not_the_spiky_bin():
@@ -68,6 +63,6 @@ def test_shape_axis_is_log_for_skewed_data_linear_otherwise():
     cats = [ShapeBin("missing", None, None, 0.0), ShapeBin("gold", None, None, 0.3)]
     assert shape_axis(bins=cats) == "linear"
     skewed_cuts = [float(c) for c in (1, 2, 3, 4, 5, 6, 8, 10, 2000)]
-    assert shape_axis(bins=_bins(skewed_cuts, [0.0] * 10)) == "log"
+    assert shape_axis(bins=shape_bins(skewed_cuts, [0.0] * 10)) == "log"
     import polars as pl
     assert shape_axis(pl.Series(values)) == "log"
