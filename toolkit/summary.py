@@ -25,7 +25,7 @@ def metrics_table(metrics: dict) -> Table:
     ]
     for name, m in rows:
         table.add_row(name, *(_fmt(m.get(k)) for k in ("roc_auc", "pr_auc", "f1", "precision", "recall", "brier")))
-    from toolkit.run.view import bar_checks, baseline_verdict, target_words
+    from toolkit.run.verdicts import bar_checks, baseline_verdict, target_words
 
     test = metrics["test"]
     verdicts = []

@@ -18,7 +18,7 @@ from toolkit.policy import SCORING_BUDGET_SECONDS
 from toolkit.report.shape_text import describe_shape, shape_axis
 from toolkit.report.tables import TARGET_ROWS, Figures, derived_missing_rates, missing_rates, scoring_time
 from toolkit.run.compare import compare_approaches
-from toolkit.run.view import bar_checks, baseline_verdict
+from toolkit.run.verdicts import bar_checks, baseline_verdict
 
 TOP_SHAPES = 4
 
@@ -361,6 +361,9 @@ def validation(page: Page, fig: Figures) -> None:
              f"that of the clusters, the price of explainability: {price}. **Coverage** "
              f"{pct(seg.get('coverage'))}: customers matched by an explicit rule (the rest fall to the "
              "default segment).", "")
+    statement = (seg.get("goal") or {}).get("statement")
+    if statement:
+        page.add(f"**Distillation goal**: {statement}", "")
 
 def explanation(page: Page, fig: Figures) -> None:
     """5. Term importances and the strongest shape functions, charted and put in words."""

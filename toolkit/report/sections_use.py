@@ -12,7 +12,7 @@ from toolkit.fmt import num as fmt, pct
 from toolkit.report.sections import Page, _duration, _table
 from toolkit.report.tables import MIN_CELL, SQL_CACHE, TARGET_ROWS, Figures, decile_spread, scoring_time
 from toolkit.run import folder as runs
-from toolkit.run.view import bar_checks
+from toolkit.run.verdicts import bar_checks
 from toolkit.segments.campaigns import suggest_campaign
 
 

@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Header, Label, Static
 
 from toolkit import schema
 from toolkit.rules import to_english
-from toolkit.run.view import Page
+from toolkit.run.records import Page
 from tui.format import bar, count, escape, num, pct
 from tui.messages import CustomerRequested, EditRule, ExportRequested, PageRequested, ProfileRequested
 from tui.state import RunState

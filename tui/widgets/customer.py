@@ -8,7 +8,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Input, Static
 
-from toolkit.run.view import CustomerExplanation
+from toolkit.run.records import CustomerExplanation
 from tui.format import bar, escape, pct, signed
 from tui.messages import CustomerRequested
 

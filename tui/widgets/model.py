@@ -13,7 +13,7 @@ from textual.content import Content
 from textual.widgets import DataTable, Label, Select, Static
 from textual_plotext import PlotextPlot
 
-from toolkit.run.view import METRIC_KEYS, bar_checks, baseline_verdict, model_rows
+from toolkit.run.verdicts import METRIC_KEYS, bar_checks, baseline_verdict, model_rows
 from toolkit.report.shape_text import describe_shape, shape_axis
 from tui.format import count, escape, num, pct, signed
 from tui.widgets.barchart import BarChart

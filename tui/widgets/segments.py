@@ -8,7 +8,7 @@ from textual.containers import Vertical
 from rich.text import Text
 from textual.widgets import DataTable, Static
 
-from toolkit.run.view import SORT_KEYS, SegmentRow, sort_segment_rows
+from toolkit.run.records import SORT_KEYS, SegmentRow, sort_segment_rows
 from tui.format import count, escape, pct
 from tui.messages import EditRule, ExportRequested, OpenSegment
 from tui.widgets.barchart import BarChart
