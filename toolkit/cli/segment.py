@@ -48,7 +48,9 @@ def segment_command(
                                     '"describe": [...], "ignore": [...], "id": ..., "target": ...}.'),
     target: str = typer.Option(None, "--target",
                                help="Outcome column, never clustered (default: the roles file's, "
-                                    "else purchased_next_30d when present)."),
+                                    "else the one segkit train used in --out, else "
+                                    "purchased_next_30d, else the one 0/1 column named like an "
+                                    "outcome, such as bought_within_30d)."),
     max_conditions: int = typer.Option(3, "--max-conditions", help="Conditions per rule path."),
     leaves: int = typer.Option(0, "--leaves", help="Tree leaf budget (0: choose from k..3k)."),
     held_out: float = typer.Option(0.2, "--held-out", help="Share of customers held out."),

@@ -300,16 +300,17 @@ def run_segmentation(data: pl.DataFrame | str | Path, out_dir: str | Path,
         return _run(data, out_dir, cfg, scorecard, progress, notify)
 
 
-def resolve_roles(frame: pl.DataFrame, cfg: SegmentConfig) -> Roles:
+def resolve_roles(frame: pl.DataFrame, cfg: SegmentConfig, run_dir: str | Path | None = None) -> Roles:
     """The roles of ``frame``'s columns under ``cfg`` (roles file, then --features/--describe
     win over the inference); the id is ``cfg.id_column``, else the roles file's, else
-    customer_id when present, else the one column that looks like an id."""
+    customer_id when present, else the one column that looks like an id. Without a target,
+    ``run_dir``'s metrics.json may name it (:func:`toolkit.segments.roles.choose_target`)."""
     spec = read_roles_file(cfg.roles) if cfg.roles else None
     spec = merge_spec(spec, segment=cfg.features, describe=cfg.describe)
     id_column = cfg.id_column or (spec.id if spec is not None else None)
     if id_column is None:
         id_column = schema.ID_COLUMN if schema.ID_COLUMN in frame.columns else (infer_id(frame) or schema.ID_COLUMN)
-    roles = infer_roles(frame, id_column=id_column, target=cfg.target, spec=spec)
+    roles = infer_roles(frame, id_column=id_column, target=cfg.target, spec=spec, run_dir=run_dir)
     roles.id = id_column
     if len(roles.segment) < 2 and (spec is None or spec.segment is None):
         raise DataError(FEWER_THAN_TWO)
@@ -346,7 +347,7 @@ def _run(data, out_dir, cfg: SegmentConfig, scorecard, progress: Progress | None
     frame = _load(data)
     from toolkit.data.io import check_unique_ids, require_columns
 
-    roles = resolve_roles(frame, cfg)
+    roles = resolve_roles(frame, cfg, out)
     cfg = replace(cfg, id_column=roles.id)
     require_columns(frame, [cfg.id_column], "id column")
     check_unique_ids(frame, cfg.id_column)

@@ -23,11 +23,17 @@ in table order. A roles file (JSON or YAML, ``{"segment": [...], "describe": [..
 "ignore": [...], "id": ..., "target": ...}``) overrides both: a ``segment`` or ``describe``
 list in it is complete (other columns inferred for that role are ignored, with the reason
 "not in the roles file"); ``--features`` / ``--describe`` override the file the same way.
+The file is read by :mod:`toolkit.data.roles_file`, shared with ``segkit train``.
+
+The target (never clustered; segments' purchase rates) is ``--target``, else the roles
+file's, else the one ``segkit train`` used in the same run folder (its metrics.json), else
+the sample's ``purchased_next_30d``, else the one 0/1 column named like an outcome
+(``OUTCOME_MARKS``: bought_within_30d, churned, converted_next_month, ...); a target found
+by the last two rules is printed with the roles.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,10 +42,10 @@ from typing import Iterable, Sequence
 import polars as pl
 
 from toolkit import schema
-from toolkit.errors import DataError
+from toolkit.data.roles_file import ROLES_KEYS, RolesSpec, read_roles_file  # noqa: F401 (re-exported)
+from toolkit.errors import DataError, SegkitError
 
 SEGMENT, DESCRIBE, IGNORE = "segment", "describe", "ignore"
-ROLES_KEYS = ("segment", "describe", "ignore", "id", "target")
 
 # name words (split on anything that is not a letter or digit) that mark a profile column
 PROFILE_WORDS: frozenset[str] = frozenset({
@@ -50,6 +56,8 @@ PROFILE_WORDS: frozenset[str] = frozenset({
 })
 # name words that mark an identifier
 ID_WORDS: frozenset[str] = frozenset({"id", "ids", "ref", "key", "uuid", "guid", "number", "no", "code"})
+# parts of a name that mark an outcome (a 0/1 column so named is the target when none is given)
+OUTCOME_MARKS: tuple[str, ...] = ("purchased", "bought", "converted", "churned", "next_", "within_")
 MAX_DESCRIBE_LEVELS = 50        # text with more distinct values is an identifier or free text
 _SAMPLE_ROLES = {"behavioral": SEGMENT, "transactional": SEGMENT, "marketing": SEGMENT,
                  "profile": DESCRIBE}
@@ -57,59 +65,6 @@ _SAMPLE_ROLES = {"behavioral": SEGMENT, "transactional": SEGMENT, "marketing": S
 
 def _words(name: str) -> set[str]:
     return {w for w in re.split(r"[^0-9a-z]+", name.lower()) if w}
-
-
-@dataclass(frozen=True)
-class RolesSpec:
-    """Roles stated by the user (a roles file and/or options); None: not stated."""
-
-    segment: tuple[str, ...] | None = None
-    describe: tuple[str, ...] | None = None
-    ignore: tuple[str, ...] = ()
-    id: str | None = None
-    target: str | None = None
-    source: str = "options"
-
-
-def read_roles_file(path: str | Path) -> RolesSpec:
-    """A roles file (JSON, or YAML for .yaml/.yml), checked: known keys, lists of names."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DataError(f"cannot read the roles file {p}: {exc.strerror or exc}") from None
-    try:
-        if p.suffix.lower() in (".yaml", ".yml"):
-            from ruamel.yaml import YAML
-            from ruamel.yaml.error import YAMLError
-
-            try:
-                data = YAML(typ="safe", pure=True).load(text)
-            except YAMLError as exc:
-                raise DataError(f"the roles file {p} is not valid YAML: {str(exc).splitlines()[0]}") from None
-        else:
-            data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataError(f"the roles file {p} is not valid JSON: {exc.msg} (line {exc.lineno})") from None
-    if not isinstance(data, dict):
-        raise DataError(f"the roles file {p} must be a mapping with keys {', '.join(ROLES_KEYS)}")
-    unknown = sorted(set(map(str, data)) - set(ROLES_KEYS))
-    if unknown:
-        raise DataError(f"the roles file {p} has unknown keys {', '.join(unknown)}; known: {', '.join(ROLES_KEYS)}")
-
-    def names(key: str) -> tuple[str, ...] | None:
-        value = data.get(key)
-        if value is None:
-            return None
-        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            raise DataError(f"the roles file {p}: {key!r} must be a list of column names")
-        return tuple(dict.fromkeys(value))
-
-    for key in ("id", "target"):
-        if data.get(key) is not None and not isinstance(data[key], str):
-            raise DataError(f"the roles file {p}: {key!r} must be one column name")
-    return RolesSpec(segment=names("segment"), describe=names("describe"), ignore=names("ignore") or (),
-                     id=data.get("id"), target=data.get("target"), source=f"roles file {p.name}")
 
 
 @dataclass
@@ -125,17 +80,20 @@ class Roles:
     source: str = "inferred"
     mix: list[str] = field(default_factory=list)       # describe columns shown as a mix of values
     compare: list[str] = field(default_factory=list)   # numeric columns compared per segment
+    target_note: str | None = None   # where a target nobody named came from (see choose_target)
 
     def to_dict(self) -> dict:
         return {"segment": list(self.segment), "describe": list(self.describe), "ignore": list(self.ignore),
-                "id": self.id, "target": self.target, "source": self.source, "reasons": dict(self.reasons)}
+                "id": self.id, "target": self.target, "target_note": self.target_note,
+                "source": self.source, "reasons": dict(self.reasons)}
 
     def summary_line(self) -> str:
-        """"clustering on N columns: a, b; describing with M: c" (printed at the start)."""
+        """"clustering on N columns: a, b; describing with M: c" (printed at the start), and on
+        a second line the target when it was found rather than named."""
         n = len(self.segment)
         seg = f"clustering on {n} column{'' if n == 1 else 's'}: {', '.join(self.segment)}"
         desc = f"describing with {len(self.describe)}: {', '.join(self.describe)}" if self.describe else "describing with none"
-        return f"{seg}; {desc}"
+        return f"{seg}; {desc}" + (f"\n{self.target_note}" if self.target_note else "")
 
 
 def _infer_one(name: str, s: pl.Series) -> tuple[str, str]:
@@ -165,25 +123,80 @@ def _infer_one(name: str, s: pl.Series) -> tuple[str, str]:
             return IGNORE, "identifier (whole numbers, all distinct)"
     if words & ID_WORDS and distinct >= 0.95 * values.len():
         return IGNORE, "identifier (named like one, almost all distinct)"
-    if distinct == 2 and set(values.cast(pl.Float64).unique().to_list()) == {0.0, 1.0}:
+    if distinct == 2 and is_zero_one(values):
         return DESCRIBE, "0/1 flag"
     if words & PROFILE_WORDS:
         return DESCRIBE, "profile (named like " + ", ".join(sorted(words & PROFILE_WORDS)) + ")"
     return SEGMENT, "numeric behaviour"
 
 
+def is_zero_one(s: pl.Series) -> bool:
+    """Whether a column holds exactly the two values 0 and 1 (or false and true), missing aside."""
+    if s.dtype == pl.Boolean:
+        return s.drop_nulls().n_unique() == 2
+    if not s.dtype.is_numeric():
+        return False
+    values = s.cast(pl.Float64).fill_nan(None).drop_nulls()
+    return set(values.unique().to_list()) == {0.0, 1.0}
+
+
+def outcome_columns(frame: pl.DataFrame) -> list[str]:
+    """The 0/1 columns whose name looks like an outcome (``OUTCOME_MARKS``), in table order."""
+    return [name for name in frame.columns
+            if any(mark in name.lower() for mark in OUTCOME_MARKS) and is_zero_one(frame.get_column(name))]
+
+
+def trained_target(run_dir: str | Path) -> str | None:
+    """The target ``segkit train`` recorded in ``run_dir``'s metrics.json, or None (no run, or
+    a file that cannot be read: then the other rules of :func:`choose_target` decide)."""
+    from toolkit.run.folder import Run
+
+    try:
+        metrics = Run(run_dir).metrics()
+    except SegkitError:
+        return None
+    target = ((metrics or {}).get("training") or {}).get("target")
+    return target if isinstance(target, str) and target else None
+
+
+def choose_target(frame: pl.DataFrame, *, target: str | None = None, spec: RolesSpec | None = None,
+                  run_dir: str | Path | None = None) -> tuple[str | None, str | None]:
+    """(target, note): the outcome column, by the order in the module docstring. ``note`` is a
+    line for the user when the target was found rather than named (None otherwise), so a
+    0/1 outcome such as ``bought_within_30d`` is never clustered or shown as a profile."""
+    named = target or (spec.target if spec is not None else None)   # --target wins over the file
+    if named:
+        return named, None
+    if run_dir is not None:
+        trained = trained_target(run_dir)
+        if trained is not None and trained in frame.columns:
+            if trained == schema.TARGET_COLUMN:
+                return trained, None      # the sample's own target: found either way, nothing to say
+            return trained, (f"target: {trained}, the target segkit train used in this run folder "
+                             "(--target to choose another)")
+    if schema.TARGET_COLUMN in frame.columns:
+        return schema.TARGET_COLUMN, None
+    found = outcome_columns(frame)
+    if len(found) == 1:
+        return found[0], (f"target: {found[0]}, the one 0/1 column named like an outcome (never "
+                          "clustered; used for purchase rates; --target to choose another)")
+    if len(found) > 1:
+        return None, (f"no target: {len(found)} 0/1 columns are named like an outcome "
+                      f"({', '.join(found)}); pass --target to use one")
+    return None, None
+
+
 def infer_roles(frame: pl.DataFrame, *, id_column: str | None = None, target: str | None = None,
-                spec: RolesSpec | None = None) -> Roles:
+                spec: RolesSpec | None = None, run_dir: str | Path | None = None) -> Roles:
     """Every column's role (see the module docstring). ``spec`` (a roles file and/or the
     ``--features`` / ``--describe`` options) wins over the schema and the inference; names
-    it lists must exist (one error lists every unknown name)."""
+    it lists must exist (one error lists every unknown name). ``run_dir``: the run folder,
+    whose metrics.json may name the target."""
     spec = spec or RolesSpec()
     id_column = id_column or spec.id          # an explicit id/target wins over the file's
-    target = target or spec.target
     if id_column is None and schema.ID_COLUMN in frame.columns:
         id_column = schema.ID_COLUMN
-    if target is None and schema.TARGET_COLUMN in frame.columns:
-        target = schema.TARGET_COLUMN
+    target, target_note = choose_target(frame, target=target, spec=spec, run_dir=run_dir)
     stated = [*(spec.segment or ()), *(spec.describe or ()), *spec.ignore]
     unknown = [n for n in dict.fromkeys(stated) if n not in frame.columns]
     if unknown:
@@ -233,7 +246,7 @@ def infer_roles(frame: pl.DataFrame, *, id_column: str | None = None, target: st
     mix = [n for n in describe if is_mix(n)]
     compare = [n for n in order if n not in unusable and n not in mix and frame.schema[n].is_numeric()
                and frame.schema[n] != pl.Boolean and reasons[n] != "0/1 flag"]
-    return Roles(segment, describe, ignore, reasons, id_column, target, source, mix, compare)
+    return Roles(segment, describe, ignore, reasons, id_column, target, source, mix, compare, target_note)
 
 
 def infer_id(frame: pl.DataFrame) -> str | None:

@@ -85,8 +85,9 @@ def test_foreign_table_roles_and_reasons():
     assert roles.mix == ["country", "member_tier", "is_app_user"]          # shown as a mix of values
     assert "customer_age" in roles.compare and "cust_ref" not in roles.compare
     assert infer_id(foreign()) == "cust_ref"
-    # without the target named, a 0/1 column describes (never clustered)
-    assert "bought_within_30d" in infer_roles(foreign()).describe
+    # a 0/1 column that is not named like an outcome describes (never clustered)
+    flagged = foreign().with_columns(has_coupon=(pl.col("visits_4w") % 2).cast(pl.Int8))
+    assert "has_coupon" in infer_roles(flagged, target="bought_within_30d").describe
 
 
 def test_integer_ids_ignored_counts_kept():
@@ -148,12 +149,16 @@ def test_cli_without_options_prints_the_columns(tmp_path):
                                    *FAST_CLI], catch_exceptions=False, terminal_width=200)
     assert res.exit_code == 0, res.output
     assert ("clustering on 5 columns: visits_4w, basket_value_avg, returns_share, days_since_visit, "
-            "newsletter_clicks; describing with 5: country, member_tier, customer_age, is_app_user, "
-            "bought_within_30d") in res.output
+            "newsletter_clicks; describing with 4: country, member_tier, customer_age, is_app_user"
+            ) in res.output
+    # the 0/1 outcome was found by its name, said so, and is the segments' purchase rate
+    assert "target: bought_within_30d, the one 0/1 column named like an outcome" in res.output
     s = json.loads((tmp_path / "run" / "segments.json").read_text())
     assert s["settings"]["id_column"] == "cust_ref" and s["roles"]["id"] == "cust_ref"
+    assert s["roles"]["target"] == "bought_within_30d" and s["settings"]["target"] == "bought_within_30d"
+    assert s["roles"]["target_note"].startswith("target: bought_within_30d")
     # the describe columns are the profiles' mixes (the sample's profile fields are absent here)
-    assert set(s["profiles"][0]["mix"]) == {"country", "member_tier", "is_app_user", "bought_within_30d"}
+    assert set(s["profiles"][0]["mix"]) == {"country", "member_tier", "is_app_user"}
     assert pl.read_parquet(tmp_path / "run" / "assignments.parquet").columns[0] == "cust_ref"
 
 
@@ -200,3 +205,50 @@ def test_roles_file_errors_are_one_line(tmp_path, capsys):
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert "nosuch" in err and "Traceback" not in err
+
+
+def test_outcome_named_0_1_column_is_the_target():
+    roles = infer_roles(foreign())
+    assert roles.target == "bought_within_30d" and roles.reasons["bought_within_30d"] == "target"
+    assert "bought_within_30d" not in roles.describe + roles.segment + roles.compare
+    assert "--target to choose another)" in roles.summary_line().splitlines()[1]
+    # --target (or the roles file's) wins; the found one is then an ordinary 0/1 profile column
+    other = foreign().with_columns(churned=(pl.col("visits_4w") == 0).cast(pl.Int8))
+    assert infer_roles(other, target="churned").describe[-1] == "bought_within_30d"
+    # two outcome-like columns: none is guessed, and the user is told to choose
+    both = infer_roles(other)
+    assert both.target is None and {"bought_within_30d", "churned"} <= set(both.describe)
+    assert "pass --target" in both.target_note
+    # a name like an outcome but not 0/1 (a count) is no target
+    counts = foreign().drop("bought_within_30d").with_columns(orders_next_30d=pl.col("visits_4w"))
+    assert infer_roles(counts).target is None and "orders_next_30d" in infer_roles(counts).segment
+    # the sample keeps its own target, silently
+    customers, _ = generate(500, 3)
+    assert infer_roles(customers).target == "purchased_next_30d" and infer_roles(customers).target_note is None
+
+
+def test_target_of_the_trained_run_is_used(tmp_path):
+    from toolkit.data.files import atomic_write_json
+
+    # the run was trained on is_app_user (not named like an outcome): segment picks it up
+    table = foreign().with_columns(pl.col("is_app_user").cast(pl.Int8))
+    atomic_write_json(tmp_path / "metrics.json", {"training": {"target": "is_app_user"}})
+    roles = infer_roles(table, run_dir=tmp_path)
+    assert roles.target == "is_app_user" and "is_app_user" not in roles.describe
+    assert "the target segkit train used in this run folder" in roles.target_note
+    assert "bought_within_30d" in roles.describe
+    assert infer_roles(table, target="bought_within_30d", run_dir=tmp_path).target == "bought_within_30d"
+    # a run trained on a column this table lacks, or an unreadable metrics.json: the other rules
+    atomic_write_json(tmp_path / "metrics.json", {"training": {"target": "nosuch"}})
+    assert infer_roles(table, run_dir=tmp_path).target == "bought_within_30d"
+    (tmp_path / "metrics.json").write_text("{not json")
+    assert infer_roles(table, run_dir=tmp_path).target == "bought_within_30d"
+    # through the CLI: segment into the folder that segkit train wrote
+    data = tmp_path / "shop.parquet"
+    table.write_parquet(data)
+    atomic_write_json(tmp_path / "metrics.json", {"training": {"target": "is_app_user"}})
+    res = CliRunner().invoke(app, ["segment", "--data", str(data), "--out", str(tmp_path), *FAST_CLI],
+                             catch_exceptions=False, terminal_width=200)
+    assert res.exit_code == 0, res.output
+    assert "target: is_app_user, the target segkit train used in this run folder" in res.output
+    assert json.loads((tmp_path / "segments.json").read_text())["roles"]["target"] == "is_app_user"
