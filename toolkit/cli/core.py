@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from toolkit.cli import app
-from toolkit.schema import ID_COLUMN
+from toolkit.schema import ID_COLUMN, TARGET_COLUMN
 
 console = Console(log_path=False)
 
@@ -24,8 +24,14 @@ def _progress() -> Progress:
 @app.command("train")
 def train_command(
     data: Path = typer.Option(..., "--data", help="Customer table (.csv or .parquet)."),
-    target: str = typer.Option("purchased_next_30d", "--target", help="Binary outcome column."),
-    id_column: str = typer.Option(ID_COLUMN, "--id", help="Customer id column."),
+    target: str = typer.Option(None, "--target",
+                               help=f"Binary outcome column (default: the roles file's, else {TARGET_COLUMN})."),
+    id_column: str = typer.Option(None, "--id",
+                                  help=f"Customer id column (default: the roles file's, else {ID_COLUMN})."),
+    roles: Path = typer.Option(None, "--roles",
+                               help="Column roles file (JSON or YAML), the one segkit segment reads: "
+                                    "its id and target apply unless --id/--target are given; its "
+                                    "ignore list is never used as features."),
     out: Path = typer.Option(Path("runs/latest"), "--out", help="Run folder to write."),
     allow_feature: list[str] = typer.Option([], "--allow-feature",
                                             help="Keep a feature the leakage audit refused."),
@@ -42,10 +48,16 @@ def train_command(
 
     The model is judged against --target-auc / --target-f1 when given; otherwise against the
     brief's bars on the brief's sample, and against its baselines on any other table."""
+    from toolkit.data.roles_file import RolesSpec, read_roles_file
     from toolkit.summary import live_status, metrics_table
     from toolkit.model.train import TrainConfig, train_file
 
-    config = TrainConfig(target=target, id_column=id_column, features=list(feature) or None,
+    spec = read_roles_file(roles) if roles is not None else RolesSpec()
+    # explicit options win over the roles file: --feature over its ignore list too
+    ignore = tuple(c for c in spec.ignore if c not in feature)
+    config = TrainConfig(target=target or spec.target or TARGET_COLUMN,
+                         id_column=id_column or spec.id or ID_COLUMN, features=list(feature) or None,
+                         ignore=ignore, roles_file=str(roles) if roles is not None else None,
                          allow_features=tuple(allow_feature), seed=seed,
                          outer_bags=outer_bags, interactions=interactions,
                          target_auc=target_auc, target_f1=target_f1)
@@ -59,6 +71,9 @@ def train_command(
     infinite = describe_infinite(result.metrics["training"].get("infinite_values") or {})
     if infinite:
         console.print(f"[yellow]{escape(infinite)}[/]")
+    ignored = result.metrics["training"]["roles"]["ignored"]
+    if ignored:
+        console.print(f"not used as features ({escape(spec.source)}): {escape(', '.join(ignored))}")
     console.print(metrics_table(result.metrics))
     console.print(f"Run written to [bold]{out}[/]")
 

@@ -46,7 +46,10 @@ class TrainConfig:
 
     target: str
     id_column: str
-    features: list[str] | None = None          # default: every column but the id and target
+    features: list[str] | None = None          # default: every column but the id, target and ignore
+    # columns that are never features (a roles file's ``ignore``, toolkit.data.roles_file)
+    ignore: tuple[str, ...] = ()
+    roles_file: str | None = None              # where id / target / ignore came from, recorded
     allow_features: tuple[str, ...] = ()       # leakage-audit overrides
     derived: bool = True                       # add the derived ratios of toolkit.model.features
     seed: int = 42
@@ -146,8 +149,15 @@ def train(frame: pl.DataFrame, config: TrainConfig, *, truth: pl.DataFrame | Non
     say = progress or (lambda message: None)
     started = time.perf_counter()
     expected_numeric = [c for c in frame.columns if c in BY_NAME and not BY_NAME[c].is_categorical]
+    ignored = _ignored_columns(frame, config)
+    features = config.features
+    if features is None and ignored:
+        features = [c for c in frame.columns if c not in (config.id_column, config.target, *ignored)]
+        if not features:
+            raise DataError(f"no feature columns: the table has only the id, the target and the "
+                            f"columns ignored ({', '.join(ignored)})")
     feature_names = io.validate_training_table(frame, target=config.target, id_column=config.id_column,
-                                               features=config.features, expected_numeric=expected_numeric)
+                                               features=features, expected_numeric=expected_numeric)
     _check_targets(config)
     y_all = io.binary_target(frame, config.target).to_numpy().astype(int)
     types = io.infer_feature_types(frame, feature_names)
@@ -244,6 +254,7 @@ def train(frame: pl.DataFrame, config: TrainConfig, *, truth: pl.DataFrame | Non
         "features": {s.name: s.type for s in specs},
         "derived_features": [d.to_dict() for d in derived],
         "settings": {k: v for k, v in asdict(config).items() if k not in ("features",)},
+        "roles": {"file": config.roles_file, "ignored": ignored},   # never features
         "fit_seconds": round(fit_seconds, 2),
         "total_seconds": None,
         "terms": len(ebm.term_names_),
@@ -279,6 +290,20 @@ def train(frame: pl.DataFrame, config: TrainConfig, *, truth: pl.DataFrame | Non
     result_metrics["training"]["total_seconds"] = round(time.perf_counter() - started, 2)
     return TrainResult(scorecard=scorecard, metrics=result_metrics, split=split,
                        feature_specs=specs, ebm=ebm)
+
+
+def _ignored_columns(frame: pl.DataFrame, config: TrainConfig) -> list[str]:
+    """``config.ignore`` checked against the table (an unknown name is one line, like a roles
+    file's in ``segkit segment``); the id and the target are never features anyway."""
+    where = f"roles file {Path(config.roles_file).name}" if config.roles_file else "ignore"
+    unknown = [c for c in dict.fromkeys(config.ignore) if c not in frame.columns]
+    if unknown:
+        raise DataError(f"{where}: no column {', '.join(map(repr, unknown))} in the table")
+    ignored = [c for c in dict.fromkeys(config.ignore) if c not in (config.id_column, config.target)]
+    clash = [c for c in ignored if config.features is not None and c in config.features]
+    if clash:
+        raise SegkitError(f"{', '.join(map(repr, clash))} is both a chosen feature and ignored by the {where}")
+    return ignored
 
 
 def _check_targets(config: TrainConfig) -> None:
