@@ -105,5 +105,8 @@ def segment_command(
         f"cost ratio {s['cost_ratio']:.3f}, coverage {s['coverage']:.3f}; cluster ARI "
         f"{stab['cluster_ari']:.3f}, rules ARI {stab['rules_ari']:.3f}; "
         f"{s['timings']['total']:.0f} s")
+    goal = s.get("goal") or {}
+    if goal.get("statement"):
+        console.print(("[green]" if goal.get("reached") else "[yellow]") + escape(goal["statement"]) + "[/]")
     console.print(f"Wrote [bold]{result.paths['yaml']}[/], {result.paths['json'].name}, "
                   f"{result.paths['assignments'].name}")

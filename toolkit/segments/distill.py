@@ -648,3 +648,117 @@ def distill(frame: pl.DataFrame, labels: np.ndarray, clusters: Sequence[int], *,
                  "cut_nodes": r.settings.get("cut_nodes", 0),
                  "chosen": b == budget} for b, f, r, _ in results]
     return Distillation(rules, grid_out, budget, model)
+
+
+# --------------------------------------------------------------------------- goal
+@dataclass
+class GoalFacts:
+    """What a run measured that bears on the distillation goal (all on held-out customers).
+
+    ``tree_fidelity``: the fitted tree itself, before paths are cut to ``max_conditions``
+    and before rounding; ``tree_conditions``: its longest path in columns; ``unrounded``:
+    the ordered rules with exact thresholds; ``confusion``: the largest cluster ->
+    rule-segment mix-up (from name, to name, share of held-out customers).
+    """
+
+    fidelity: float
+    cost_ratio: float
+    conditions: int
+    max_conditions: int
+    unrounded: float | None = None
+    tree_fidelity: float | None = None
+    tree_conditions: int | None = None
+    tree_leaves: int | None = None
+    confusion: tuple[str, str, float] | None = None
+    deeper: tuple[int, int, float] | None = None   # a larger tree: (leaves, longest path, fidelity)
+
+
+def tree_path_columns(model, features: Sequence[str]) -> int:
+    """The most columns any root-to-leaf path of the fitted tree uses (no order, no cuts)."""
+    return max((_n_columns(steps) for _, steps in _leaf_paths(_structure(model, features))), default=0)
+
+
+def largest_confusion(rule_labels: np.ndarray, cluster_labels: np.ndarray,
+                      names: dict[int, str]) -> tuple[str, str, float] | None:
+    """The (cluster, rule segment) pair that holds the most misplaced customers, as
+    (cluster name, segment name, share of all customers); None when nothing is misplaced."""
+    r, c = np.asarray(rule_labels), np.asarray(cluster_labels)
+    wrong = r != c
+    if not len(r) or not wrong.any():
+        return None
+    pairs, counts = np.unique(np.stack([c[wrong], r[wrong]]), axis=1, return_counts=True)
+    i = int(np.argmax(counts))
+    a, b = int(pairs[0, i]), int(pairs[1, i])
+    return names.get(a, f"cluster {a + 1}"), names.get(b, f"cluster {b + 1}"), float(counts[i] / len(r))
+
+
+def goal(facts: GoalFacts) -> dict:
+    """The distillation goal (``policy.TARGET_FIDELITY`` with at most ``GOAL_CONDITIONS``
+    conditions per path, ``policy.TARGET_COST_RATIO``), whether this run reached it and, when
+    not, a statement of the trade-off reached and which constraint binds, from measured facts.
+
+    Why: the settings were tuned on the sample; on another table the goal may be out of reach
+    for rules this short, and the user must be told so, not left to compare figures.
+    """
+    from toolkit.policy import TARGET_COST_RATIO, TARGET_FIDELITY
+
+    f, cr = facts.fidelity, facts.cost_ratio
+    fid_ok = f is not None and f >= TARGET_FIDELITY
+    cost_ok = cr is not None and cr <= TARGET_COST_RATIO
+    cond_ok = facts.conditions <= GOAL_CONDITIONS
+    reached = bool(fid_ok and cost_ok and cond_ok)
+    head = (f"fidelity {f:.3f} with at most {facts.conditions} conditions per path, "
+            f"cost ratio {cr:.3f}")
+    goal_text = (f"goal: fidelity >= {TARGET_FIDELITY} with <= {GOAL_CONDITIONS} conditions, "
+                 f"cost ratio <= {TARGET_COST_RATIO}")
+    if reached:
+        statement = f"Goal reached: {head} ({goal_text})."
+    else:
+        why: list[str] = []
+        if not cond_ok:
+            why.append(f"paths use up to {facts.conditions} conditions (--max-conditions "
+                       f"{facts.max_conditions}), more than {GOAL_CONDITIONS}")
+        if not fid_ok:
+            why.append(_fidelity_reason(facts, TARGET_FIDELITY))
+        if not cost_ok:
+            why.append(f"the rule segments are {cr - 1:.0%} less compact than the clusters "
+                       f"(cost ratio above {TARGET_COST_RATIO})")
+        statement = f"Goal not reached: {head} ({goal_text}). " + \
+            " ".join(w[0].upper() + w[1:] + "." for w in why)
+    return {"fidelity": TARGET_FIDELITY, "cost_ratio": TARGET_COST_RATIO,
+            "max_conditions": GOAL_CONDITIONS, "reached": reached, "statement": statement}
+
+
+#: conditions per rule path the goal allows (the brief's readability limit)
+GOAL_CONDITIONS = 3
+
+
+def _fidelity_reason(facts: GoalFacts, target: float) -> str:
+    """Which constraint holds fidelity below ``target``: overlap, the condition limit or rounding."""
+    tree, unrounded = facts.tree_fidelity, facts.unrounded
+    mix = ""
+    if facts.confusion is not None:
+        a, b, share = facts.confusion
+        mix = f" (largest mix-up: {share:.1%} of customers from '{a}' fall in '{b}')"
+    if tree is not None and tree < target:
+        text = (f"even the tree without the condition limit ({facts.tree_leaves} leaves, paths of up to "
+                f"{facts.tree_conditions} conditions) reaches only {tree:.3f}{mix}")
+        if facts.deeper is not None:
+            leaves, conds, fid = facts.deeper
+            if fid >= tree + 0.005:
+                text += (f"; the leaf budget binds: a larger tree ({leaves} leaves, paths of up to {conds} "
+                         f"conditions) reaches {fid:.3f}, as more and longer rules (--leaves {leaves} "
+                         f"--max-conditions {conds})")
+            else:
+                text += (f"; a larger tree ({leaves} leaves, paths of up to {conds} conditions) does no "
+                         f"better ({fid:.3f}): the clusters overlap where no threshold on a single "
+                         "column separates them")
+        return text
+    if tree is not None and unrounded is not None and tree - unrounded >= 0.005:
+        return (f"the {GOAL_CONDITIONS}-condition limit binds: the tree with paths of up to "
+                f"{facts.tree_conditions} conditions reaches {tree:.3f}, cutting its paths costs "
+                f"{tree - unrounded:.3f}{mix}; --max-conditions {facts.tree_conditions} trades "
+                "readability for fidelity")
+    if unrounded is not None and unrounded >= target:
+        return (f"rounding thresholds to readable values binds: exact thresholds give {unrounded:.3f}")
+    return f"the rules reach {facts.fidelity:.3f}{mix}"

@@ -282,7 +282,9 @@ def run_segmentation(data: pl.DataFrame | str | Path, out_dir: str | Path,
     ``k``, ``k_reason``, ``candidates`` (per k: silhouette, stability, min_jaccard,
     cluster_jaccard, ari, inertia, score, chosen), ``stability`` (``cluster_jaccard`` and
     ``rules_jaccard`` per segment id, ``cluster_ari``, ``rules_ari``, bootstraps),
-    ``fidelity``, ``fidelity_unrounded``, ``cost_ratio``, ``coverage``, ``default_share``,
+    ``fidelity``, ``fidelity_unrounded``, ``fidelity_tree`` (the tree before paths are cut
+    and rounded), ``goal`` (targets, ``reached`` and a ``statement`` of the trade-off,
+    :func:`toolkit.segments.distill.goal`), ``cost_ratio``, ``coverage``, ``default_share``,
     ``rules`` (order, default, paths, leaf grid), ``segments`` (per segment: cluster, name,
     rule, size), ``centroids`` (scaled and human units), ``transform`` (the fitted space),
     ``profiles``, ``probabilities``, ``roles`` (every column's role and why,
@@ -415,6 +417,8 @@ def _run(data, out_dir, cfg: SegmentConfig, scorecard, progress: Progress | None
     coverage = float(explicit.mean()) if len(rl_held) else float("nan")
     raw_rules = D.tree_rules(dist.model, feats, infos, max_conditions=cfg.max_conditions, rounded=False)
     fidelity_raw = D.fidelity(raw_rules.assign(frame_held), cl_held)
+    # the tree itself (no condition limit, no rounding): what longer rules could reach
+    fidelity_tree = D.fidelity(np.asarray(dist.model.predict(D.tree_matrix(frame_held, infos))), cl_held)
     rule_stab = _rule_stability(frame_train, X_train, best.boots, rule_labels[train], k, seed=cfg.seed,
                                 tree_rows=n_tree, leaves=dist.leaves, max_conditions=cfg.max_conditions,
                                 infos=infos, features=feats,
@@ -475,6 +479,17 @@ def _run(data, out_dir, cfg: SegmentConfig, scorecard, progress: Progress | None
             "cluster_jaccard": _r(cluster_jac[c]), "rules_jaccard": _r(rule_stab["jaccard"][c]),
         })
     centroids_human = space.centroids_to_human(best.centroids)
+    # a larger tree without the condition limit, measured once: what more conditions would buy
+    big = 2 * max(g["leaves"] for g in dist.grid)
+    deeper_model = D.fit_tree(D.tree_matrix(frame_train[tree_local], infos), labels_train[tree_local],
+                              leaves=big, seed=cfg.seed, features=feats)
+    deeper = (D.count_leaves(deeper_model), D.tree_path_columns(deeper_model, feats),
+              D.fidelity(np.asarray(deeper_model.predict(D.tree_matrix(frame_held, infos))), cl_held))
+    goal = D.goal(D.GoalFacts(
+        fidelity=fidelity, cost_ratio=cost_ratio, conditions=rules.max_conditions,
+        max_conditions=cfg.max_conditions, unrounded=fidelity_raw, tree_fidelity=fidelity_tree,
+        tree_conditions=D.tree_path_columns(dist.model, feats), tree_leaves=D.count_leaves(dist.model),
+        confusion=D.largest_confusion(rl_held, cl_held, cluster_names), deeper=deeper))
     summary = {
         "format": FORMAT,
         "k": k,
@@ -490,6 +505,9 @@ def _run(data, out_dir, cfg: SegmentConfig, scorecard, progress: Progress | None
         },
         "fidelity": _r(fidelity),
         "fidelity_unrounded": _r(fidelity_raw),
+        "fidelity_tree": _r(fidelity_tree),
+        "fidelity_larger_tree": {"leaves": deeper[0], "max_conditions": deeper[1], "fidelity": _r(deeper[2])},
+        "goal": goal,
         "cost_ratio": _r(cost_ratio),
         "coverage": _r(coverage),
         "default_share": _r(1 - coverage),
