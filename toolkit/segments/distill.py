@@ -604,6 +604,11 @@ class Distillation:
     model: object = None       # the fitted imodels tree behind ``rules``
 
 
+def leaf_grid(k: int) -> list[int]:
+    """The leaf budgets tried for ``k`` clusters when none is given: ``[k, 1.5k, 2k, 3k]``."""
+    return [k, (3 * k + 1) // 2, 2 * k, 3 * k]
+
+
 def distill(frame: pl.DataFrame, labels: np.ndarray, clusters: Sequence[int], *,
             features: Sequence[str], fit_rows: np.ndarray, valid_rows: np.ndarray | None = None,
             leaves: int | Sequence[int] | None = None, max_conditions: int = 3, seed: int = 0,
@@ -616,7 +621,7 @@ def distill(frame: pl.DataFrame, labels: np.ndarray, clusters: Sequence[int], *,
     ``tolerance`` of the best wins: fewer paths are easier to read.
     """
     k = len(clusters)
-    grid = [k, (3 * k + 1) // 2, 2 * k, 3 * k] if leaves is None else \
+    grid = leaf_grid(k) if leaves is None else \
         ([int(leaves)] if isinstance(leaves, (int, np.integer)) else [int(x) for x in leaves])
     infos = infos or column_infos(frame[fit_rows], features)
     X = tree_matrix(frame[fit_rows], infos)
@@ -746,9 +751,10 @@ def _fidelity_reason(facts: GoalFacts, target: float) -> str:
         if facts.deeper is not None:
             leaves, conds, fid = facts.deeper
             if fid >= tree + 0.005:
-                text += (f"; the leaf budget binds: a larger tree ({leaves} leaves, paths of up to {conds} "
-                         f"conditions) reaches {fid:.3f}, as more and longer rules (--leaves {leaves} "
-                         f"--max-conditions {conds})")
+                text += (f"; the size of the rules binds: a larger tree ({leaves} leaves, paths of up to "
+                         f"{conds} conditions) reaches {fid:.3f}, as more and longer rules (--leaves "
+                         f"{leaves} --max-conditions {conds}; more leaves alone, cut to "
+                         f"{facts.max_conditions} conditions, do not help)")
             else:
                 text += (f"; a larger tree ({leaves} leaves, paths of up to {conds} conditions) does no "
                          f"better ({fid:.3f}): the clusters overlap where no threshold on a single "

@@ -48,7 +48,7 @@ def test_overlap_versus_leaf_budget_is_told_from_the_larger_tree():
     assert "does no better (0.902): the clusters overlap" in text
     assert "4.1% of customers from 'Lapsed buyers' fall in 'Big spenders'" in text
     budget = D.goal(_facts(fidelity=0.92, unrounded=0.92, tree_fidelity=0.925, deeper=(18, 4, 0.96)))
-    assert "the leaf budget binds" in budget["statement"] and "--leaves 18 --max-conditions 4" in budget["statement"]
+    assert "the size of the rules binds" in budget["statement"] and "--leaves 18 --max-conditions 4" in budget["statement"]
 
 
 def test_condition_limit_rounding_and_cost_ratio_are_named():
