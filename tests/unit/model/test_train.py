@@ -34,7 +34,7 @@ def test_train_reports_held_out_metrics_and_baselines(trained):
     assert m["test"]["rows"] == 400 and m["validation"]["rows"] == 400
     assert m["test"]["roc_auc"] > 0.7
     assert m["test"]["roc_auc"] > m["baselines"]["base_rate"]["roc_auc"]
-    assert set(m["baselines"]) == {"base_rate", "logistic_regression", "oracle"}
+    assert set(m["baselines"]) == {"base_rate", "recency", "logistic_regression", "oracle"}
     # The threshold is the one that maximises F1 on validation rows, not on test rows.
     assert m["validation"]["threshold"] == m["test"]["threshold"]
     assert m["validation"]["f1"] == pytest.approx(m["validation"]["best_f1"])
@@ -74,3 +74,27 @@ def test_too_few_rows_is_a_data_error(toy_table):
     config = TrainConfig(target="purchased_next_30d", id_column="customer_id", **FAST)
     with pytest.raises(DataError, match="too few rows to train"):
         train(toy_table.head(30), config)
+
+
+def test_recency_baseline_ranks_by_days_since_the_last_purchase(trained, toy_table):
+    """The recency baseline is the marketer's rule of thumb: more recent buyers first. Its test
+    ROC-AUC is exactly that of ranking the test customers by -days_since_last_purchase."""
+    from sklearn.metrics import roc_auc_score
+
+    recency = trained.metrics["baselines"]["recency"]
+    assert recency["column"] == "days_since_last_purchase"
+    test_ids = trained.split.filter(pl.col("split") == "test").get_column("customer_id")
+    test = toy_table.filter(pl.col("customer_id").is_in(test_ids.implode()))
+    expected = roc_auc_score(test.get_column("purchased_next_30d").to_numpy(),
+                             -test.get_column("days_since_last_purchase").to_numpy())
+    assert recency["roc_auc"] == pytest.approx(expected, abs=1e-12)
+
+
+def test_no_recency_baseline_without_a_recency_column(toy_table):
+    from toolkit.model.train import recency_column
+
+    assert recency_column(["orders_90d", "days_since_last_order"]) == "days_since_last_order"
+    assert recency_column(["orders_90d", "days_since_last_visit", "days_since_last_email"]) is None
+    table = toy_table.drop("days_since_last_purchase")
+    config = TrainConfig(target="purchased_next_30d", id_column="customer_id", seed=3, **FAST)
+    assert "recency" not in train(table, config).metrics["baselines"]
