@@ -9,6 +9,7 @@ traceback. One small table, one trained and segmented run and one small demo are
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -142,6 +143,21 @@ def test_rules_diff(work, run):
     proc = cli(work, "rules", "diff", str(RFM), "run/segments.yaml", "--data", "customers.parquet")
     assert "change segment" in proc.stdout
     assert "No changes" in cli(work, "rules", "diff", str(RFM), str(RFM)).stdout
+
+
+def test_rules_flow(work):
+    """Two snapshots: a month later (everyone 30 days older), 100 customers gone, 50 new."""
+    a = pl.read_parquet(work / "customers.parquet")
+    later = a.slice(100).with_columns(pl.col("days_since_last_purchase") + 30)
+    new = a.head(50).with_columns(pl.col("customer_id") + "_new")
+    pl.concat([later, new]).write_parquet(work / "later.parquet")
+    proc = cli(work, "rules", "flow", str(RFM), "--data", "customers.parquet", "--then", "later.parquet",
+               "--json", "flow.json")
+    assert "Biggest moves:" in proc.stdout and "gone" in proc.stdout
+    doc = json.loads((work / "flow.json").read_text())
+    assert doc["new"] == "(new)"  # rfm_classic has a segment called new
+    assert sum(doc["matrix"]["(new)"].values()) == 50
+    assert sum(row["gone"] for row in doc["matrix"].values()) == 100
 
 
 def test_report_with_and_without_data(work, run):

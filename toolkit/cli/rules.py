@@ -1,4 +1,4 @@
-"""`segkit rules check|apply|export|diff`: thin commands over toolkit.ruleset(_ops).
+"""`segkit rules check|apply|export|diff|flow`: thin commands over toolkit.ruleset(_ops).
 
 Exit codes: 0 fine; 1 ``check`` found problems in the ruleset on the data (empty or
 unreachable segments); 2 a user error (bad file, bad rule, missing column: one message).
@@ -6,6 +6,7 @@ unreachable segments); 2 a user error (bad file, bad rule, missing column: one m
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import polars as pl
@@ -209,3 +210,72 @@ def diff_cmd(
             for row in moved.iter_rows(named=True):
                 t.add_row(escape(row["from"]), escape(row["to"]), f"{row['customers']:,}")
             console.print(t)
+
+
+@rules_app.command("flow")
+def flow_cmd(
+    ruleset: Path = _RULESET,
+    data: Path = typer.Option(..., "--data", help="First snapshot (A), .csv or .parquet."),
+    then: Path = typer.Option(..., "--then", help="Second snapshot (B) of the same customers."),
+    id_column: str = _ID,
+    json_out: Path = typer.Option(None, "--json", help="Also write the flow as JSON."),
+) -> None:
+    """Who moved between segments from one snapshot to the next (new and gone included)."""
+    from toolkit.data.files import atomic_write_json
+    from toolkit.ruleset.flow import flow
+
+    check_outputs(inputs=[ruleset, data, then], outputs=[json_out])
+    rs = _load_ruleset(ruleset)
+    f = flow(rs, _load_data(data), _load_data(then), id_column)
+    console.print(flow_table(f, console.width))
+    moves = f.biggest(3)
+    if moves:
+        console.print("Biggest moves:")
+        for m in moves:
+            console.print(f"  {escape(m.text)}")
+    else:
+        console.print("Nobody moved between segments.")
+    if json_out is not None:
+        atomic_write_json(json_out, f.to_json(), allow_nan=False)
+        console.print(f"Wrote {escape(str(json_out))}")
+
+
+def flow_table(f, width: int) -> Table:
+    """Counts from each segment at A (rows) to each at B (columns) and the share who stayed.
+    Numbers and ids are never cut: the first layout that fits ``width`` is used -- ids as
+    headers, then columns numbered like the rows in a compact table, then one line per flow."""
+    from rich import box
+
+    def stayed(s: str) -> str:
+        share = f.stayed_share.get(s)
+        return "" if share is None else f"{share:.0%}"
+
+    def fits(table: Table) -> bool:
+        probe = Console(width=10_000, file=io.StringIO(), highlight=False)
+        return probe.measure(table).maximum <= width
+
+    title = f"{escape(f.ruleset)}: segment at A (rows) -> at B (columns)"
+    numbered = {s: (f"{i + 1} {s}" if s in f.segments else s) for i, s in enumerate(f.rows)}
+    for headers, labels, compact in (
+        (f.columns, {s: s for s in f.rows}, False),
+        ([str(i + 1) for i in range(len(f.segments))] + [f.gone], numbered, True),
+    ):
+        table = Table(title=title, box=box.SIMPLE_HEAD if compact else box.HEAVY_HEAD,
+                      pad_edge=not compact, padding=(0, 0) if compact else (0, 1))
+        table.add_column("from", no_wrap=True)
+        for h in headers:
+            table.add_column(escape(h), justify="right", no_wrap=True)
+        table.add_column("stayed", justify="right", no_wrap=True)
+        for s in f.rows:
+            table.add_row(escape(labels[s]), *(f"{f.matrix[s][t]:,}" for t in f.columns), stayed(s))
+        if fits(table):
+            return table
+    table = Table(title=f"{escape(f.ruleset)}: customers from each segment at A to each at B")
+    table.add_column("from", no_wrap=True)
+    table.add_column("to", no_wrap=True)
+    table.add_column("customers", justify="right", no_wrap=True, min_width=9)
+    for s in f.rows:
+        for t in f.columns:
+            if f.matrix[s][t]:
+                table.add_row(escape(s), escape(t), f"{f.matrix[s][t]:,}")
+    return table
