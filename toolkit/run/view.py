@@ -70,6 +70,7 @@ class RunView:
         self._segments_read = False
         self._frame: pl.DataFrame | None = None
         self._fingerprint: str | None = None
+        self._table: pl.DataFrame | None = None  # read for the fingerprint, handed to the frame
         self.problems: list[str] = []  # non-fatal: an optional file that could not be read
 
     # -- small artifacts --------------------------------------------------------------------
@@ -133,14 +134,25 @@ class RunView:
             return False
 
     def data_fingerprint(self) -> str:
-        """Fingerprint of the viewed table as read (cached; reads the whole table once)."""
+        """Fingerprint of the viewed table as read (cached; reads the whole table once, and
+        keeps it for :meth:`frame`, so the table is never read twice)."""
         with self._lock:
             if self._fingerprint is None:
-                from toolkit.data import io
-
                 self._require_data()
-                self._fingerprint = io.fingerprint(io.load_table(self.data_path))
+                self._table = self._read_table()
+                self._fingerprint = self._fingerprint_of(self._table)
             return self._fingerprint
+
+    def _read_table(self) -> pl.DataFrame:
+        from toolkit.data import io
+
+        return io.load_table(self.data_path)
+
+    @staticmethod
+    def _fingerprint_of(table: pl.DataFrame) -> str:
+        from toolkit.data import io
+
+        return io.fingerprint(table)
 
     def run_fingerprints(self) -> dict[str, str]:
         """The data fingerprints the run recorded: ``{"training": .., "segmentation": ..}``
@@ -297,14 +309,15 @@ class RunView:
 
     def _load_frame(self) -> pl.DataFrame:
         self._require_data()
-        from toolkit.data import io
-
-        data = io.load_table(self.data_path)
+        with self._lock:  # the table the fingerprint was taken from, if it was read already
+            data, self._table = self._table, None
+        if data is None:
+            data = self._read_table()
         if self.id_column not in data.columns:
             raise DataError(f"{self.data_path}: no id column {self.id_column!r}")
         with self._lock:
             if self._fingerprint is None:
-                self._fingerprint = io.fingerprint(data)
+                self._fingerprint = self._fingerprint_of(data)
         same_scores = self.data_matches_run("training")
         same_clusters = self.data_matches_run("segmentation")
         scores = None

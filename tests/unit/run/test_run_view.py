@@ -227,3 +227,15 @@ def test_ruleset_figures_reproduce_segments_json_then_follow_an_edit(run):
     assert "edited rules" in evaluation.unsupervised
     original = next(r for r in compare_approaches(run) if r.key == "evaluation")
     assert original.unsupervised_figures["fidelity"] == summary["fidelity"]
+
+
+def test_the_customer_table_is_read_once_for_fingerprint_and_frame(run, monkeypatch):
+    """The first screen checks the fingerprint (a full read); the frame must reuse that table."""
+    view = RunView(run)
+    reads = []
+    original = view._read_table
+    monkeypatch.setattr(view, "_read_table", lambda: reads.append(1) or original())
+    view.segment_rows()          # the first screen: decides by fingerprint
+    assert view.data_matches_run("training")
+    frame = view.frame()
+    assert len(reads) == 1 and frame.height == RunView(run).frame().height
