@@ -223,11 +223,11 @@ def column_types_for_run(run_dir: str | Path, data: str | Path | None = None) ->
     """
     from toolkit.run import folder as runs
 
-    run = runs.require_run(run_dir)
-    for path in (data, run / runs.DATA):
+    run = runs.Run.of(run_dir)
+    for path in (data, run.file(runs.DATA)):
         if path is not None and Path(path).is_file():
             return data_column_types(path)
-    card = runs.load_json(run, runs.SCORECARD)
+    card = run.json(runs.SCORECARD)
     if not card or not isinstance(card.get("features"), list):
         return None
     kinds = {"nominal": pl.String, "continuous": pl.Float64}

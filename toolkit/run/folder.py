@@ -292,13 +292,3 @@ def recorded_fingerprints(metrics: dict | None, segments: dict | None) -> dict[s
     if fp:
         out["segmentation"] = str(fp)
     return out
-
-
-def require_run(run_dir: "Run | str | os.PathLike") -> Path:
-    """The folder of an existing run (an error naming it otherwise); see :meth:`Run.of`."""
-    return Run.of(run_dir).path
-
-
-def load_json(run_dir: "Run | str | os.PathLike", name: str) -> dict | None:
-    """A JSON artifact of the run, or None; see :meth:`Run.json`."""
-    return Run.of(run_dir).json(name)
