@@ -84,7 +84,8 @@ def _register() -> None:
     from toolkit.cli import core  # noqa: F401
 
     _plain_help()
-    for optional in ("segment", "rules", "report", "tui", "generate"):
+    for optional in ("segment", "rules", "report", "tui", "generate", "snapshot", "backtest",
+                     "export"):
         try:
             __import__(f"toolkit.cli.{optional}")
         except ModuleNotFoundError as exc:

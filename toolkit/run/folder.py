@@ -50,6 +50,12 @@ MONITOR = "monitor.json"
 REPORT_MD = "report.md"
 REPORT_HTML = "report.html"
 REPORT_FILES = "report_files"
+SNAPSHOT = "snapshot.json"
+"""The sidecar of the snapshot the run's table came from (as-of, horizon, sources), if any."""
+BACKTEST = "backtest.json"
+"""`segkit backtest --run RUN`: out-of-time folds for a run whose rows come from logs."""
+FLOW = "flow.json"
+"""`segkit rules flow --run RUN`: segment movement between two snapshots (the Movement view)."""
 
 TRAIN_OUTPUTS = (SCORECARD, METRICS, SPLIT)
 """What `segkit train` (:func:`toolkit.model.train.save_run`) writes."""

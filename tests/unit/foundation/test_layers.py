@@ -25,6 +25,13 @@ ALLOWED = {
     "toolkit.segments": {"toolkit.data", "toolkit.sql", "toolkit.rules", "toolkit.ruleset",
                          "toolkit.model", "toolkit.run.folder",
                          "toolkit.exports"},  # audiences are written like every export
+    # raw logs -> customer tables at a date: reads files like the loader, knows no model
+    "toolkit.snapshot": {"toolkit.data"},
+    # out-of-time validation: snapshots, the model and its baselines
+    "toolkit.backtest": {"toolkit.data", "toolkit.snapshot", "toolkit.model", "toolkit.run.folder"},
+    # scoring where the customers live: SQL and Spark over the two artifacts
+    "toolkit.engines": {"toolkit.data", "toolkit.sql", "toolkit.rules", "toolkit.ruleset",
+                        "toolkit.model", "toolkit.run.folder"},
 }
 HIGHER = ("toolkit.report", "toolkit.cli", "toolkit.monitor", "toolkit.run.view",
           "toolkit.run.compare", "toolkit.run.demo", "toolkit.summary")
