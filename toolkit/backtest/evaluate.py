@@ -219,10 +219,12 @@ def count_steps(folds: Sequence[Fold]) -> int:
     return len(dates) + 2 * len(folds)
 
 
-def _orders_of(sources) -> pl.DataFrame | pl.LazyFrame | None:
-    """The order log from the snapshot's sources, as ``customer_id`` / ``ordered_at``."""
-    orders = getattr(sources, "orders", None)
-    return orders
+def _orders_of(sources) -> pl.DataFrame:
+    """The order log of a :class:`toolkit.snapshot.LogSources` (already mapped to the canonical
+    ``customer_id`` / ``ordered_at`` names), read once: BG/NBD cuts it at each date."""
+    from toolkit.backtest.history import ORDER_ID, ORDER_TIME
+
+    return sources.orders.frame.select(ORDER_ID, ORDER_TIME).collect()
 
 
 __all__ = ["BASELINES", "BacktestConfig", "count_steps", "evaluate_fold", "judge",

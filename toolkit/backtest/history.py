@@ -71,6 +71,7 @@ def order_history(orders: pl.DataFrame | pl.LazyFrame, as_of: date) -> pl.DataFr
             (pl.col("_last") - pl.col("_first")).dt.total_days().cast(pl.Float64).alias("recency"),
             (pl.lit(as_of) - pl.col("_first")).dt.total_days().cast(pl.Float64).alias("T"),
         )
+        .sort(ORDER_ID)   # a fixed order: the BG/NBD fit sums in it, so reruns agree exactly
         .collect()
     )
 

@@ -1,0 +1,60 @@
+"""Small hand-made logs for the backtest tests: orders simulated per customer, and a snapshot
+built from them by the contract's time rule (features up to as-of, label in (as-of, as-of+H]).
+
+The real snapshot (toolkit.snapshot) is tested on its own; these frames keep the backtest's
+tests independent of it and fast.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import polars as pl
+
+START = date(2025, 1, 1)
+END = date(2026, 6, 30)
+
+
+def simulate_orders(customers: int = 1500, seed: int = 3) -> pl.DataFrame:
+    """Orders of ``customers`` buyers: a Gamma-distributed daily rate, a first order in the
+    first year, and a random lifetime after which they stop (so recency matters)."""
+    rng = np.random.default_rng(seed)
+    span = (END - START).days
+    rows_id, rows_day, rows_amount = [], [], []
+    for i in range(customers):
+        rate = rng.gamma(0.8, 1 / 25)                  # mean ~1 order a month, heavy tail
+        first = int(rng.integers(0, 365))
+        life = first + int(rng.exponential(300))
+        day = first
+        while day <= min(life, span):
+            rows_id.append(f"C{i:07d}")
+            rows_day.append(day)
+            rows_amount.append(float(np.round(rng.gamma(2.0, 30.0) + 1, 2)))
+            day += int(rng.exponential(1 / max(rate, 1e-3))) + 1
+    start = datetime(START.year, START.month, START.day, 10, 30)
+    return pl.DataFrame({
+        "customer_id": rows_id,
+        "ordered_at": [start + timedelta(days=d) for d in rows_day],
+        "amount": rows_amount,
+    }).with_columns(pl.col("ordered_at").cast(pl.Datetime("us")))
+
+
+def hand_snapshot(orders: pl.DataFrame, as_of: date, horizon: int = 30) -> pl.DataFrame:
+    """The transactional part of a snapshot at ``as_of``, labelled, for customers with an order
+    on or before it."""
+    day = pl.col("ordered_at").cast(pl.Date)
+    past = orders.filter(day <= as_of)
+    feats = past.group_by("customer_id").agg(
+        (pl.lit(as_of) - day.max()).dt.total_days().cast(pl.Float64).alias("days_since_last_purchase"),
+        (day > as_of - timedelta(days=90)).sum().cast(pl.Int64).alias("orders_90d"),
+        (day > as_of - timedelta(days=365)).sum().cast(pl.Int64).alias("orders_365d"),
+        pl.col("amount").filter(day > as_of - timedelta(days=365)).sum().alias("total_spend_365d"),
+        (pl.lit(as_of) - day.min()).dt.total_days().cast(pl.Float64).alias("days_since_first_purchase"),
+    )
+    label = f"purchased_next_{horizon}d"
+    buyers = (orders.filter((day > as_of) & (day <= as_of + timedelta(days=horizon)))
+              .select("customer_id").unique().with_columns(pl.lit(1).cast(pl.Int8).alias(label)))
+    return (feats.join(buyers, on="customer_id", how="left")
+            .with_columns(pl.col(label).fill_null(0))
+            .sort("customer_id"))
