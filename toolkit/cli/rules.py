@@ -13,6 +13,7 @@ import polars as pl
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.padding import Padding
 from rich.table import Table
 
 from toolkit.cli import app
@@ -219,25 +220,43 @@ def flow_cmd(
     then: Path = typer.Option(..., "--then", help="Second snapshot (B) of the same customers."),
     id_column: str = _ID,
     json_out: Path = typer.Option(None, "--json", help="Also write the flow as JSON."),
+    run: Path = typer.Option(None, "--run",
+                             help="Record the flow in this run folder (flow.json): the TUI's "
+                                  "Movement view and the report's Movement section read it."),
 ) -> None:
-    """Who moved between segments from one snapshot to the next (new and gone included)."""
+    """Who moved between segments from one snapshot to the next (new and gone included),
+    and the campaign each big flow suggests."""
     from toolkit.data.files import atomic_write_json
     from toolkit.ruleset.flow import flow
+    from toolkit.run.folder import FLOW, Run
+    from toolkit.run.provenance import flow_document, record_flow
 
-    check_outputs(inputs=[ruleset, data, then], outputs=[json_out])
+    if run is not None:
+        run = Run.of(run).path  # an existing folder, before any work
+    check_outputs(inputs=[ruleset, data, then],
+                  outputs=[json_out, run / FLOW if run is not None else None])
     rs = _load_ruleset(ruleset)
     f = flow(rs, _load_data(data), _load_data(then), id_column)
+    doc = flow_document(f, rs, data, then)
+    dates = doc["as_of"]
+    if dates["before"] and dates["after"]:
+        console.print(f"Snapshots as of {dates['before']} (A) and {dates['after']} (B).")
     console.print(flow_table(f, console.width))
-    moves = f.biggest(3)
+    moves = doc["biggest"][:3]
     if moves:
         console.print("Biggest moves:")
         for m in moves:
-            console.print(f"  {escape(m.text)}")
+            console.print(f"  {escape(m['text'])}")
+            if m.get("campaign"):  # wrapped lines stay under the flow they belong to
+                console.print(Padding(f"-> {escape(m['campaign']['text'])}", (0, 0, 0, 4), expand=False))
     else:
         console.print("Nobody moved between segments.")
     if json_out is not None:
-        atomic_write_json(json_out, f.to_json(), allow_nan=False)
+        atomic_write_json(json_out, doc, allow_nan=False)
         console.print(f"Wrote {escape(str(json_out))}")
+    if run is not None:
+        written = record_flow(run, doc)
+        console.print(f"Recorded in {escape(str(written))} (the run's Movement view and report)")
 
 
 def flow_table(f, width: int) -> Table:

@@ -14,7 +14,7 @@ All counting is done in Polars; Python only loops over segments.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Mapping
 
 import polars as pl
 
@@ -105,9 +105,17 @@ class Flow:
             return f"1 customer in {a} became {b}"
         return f"{n:,} {a} became {b}"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, campaigns: Mapping[tuple[str, str], dict] | None = None) -> dict[str, Any]:
         """``segments``, ``matrix`` (counts, rows = from, columns = to, with new/gone),
-        ``shares`` (row shares), ``stayed_share`` and ``biggest`` flows in words."""
+        ``shares`` (row shares), ``stayed_share`` and ``biggest`` flows in words; each
+        biggest flow carries ``campaign`` when ``campaigns`` ((from, to) -> the campaign it
+        suggests, :func:`toolkit.segments.campaigns.flow_campaigns`) has it."""
+        biggest = []
+        for m in self.biggest(BIGGEST_IN_JSON):
+            entry = m.to_json()
+            if campaigns and (m.source, m.target) in campaigns:
+                entry["campaign"] = dict(campaigns[(m.source, m.target)])
+            biggest.append(entry)
         return {
             "ruleset": self.ruleset,
             "segments": [{"id": s, "name": self.names[s], "before": self.row_total(s),
@@ -119,8 +127,47 @@ class Flow:
             "matrix": self.matrix,
             "shares": self.shares,
             "stayed_share": self.stayed_share,
-            "biggest": [m.to_json() for m in self.biggest(BIGGEST_IN_JSON)],
+            "biggest": biggest,
         }
+
+    @classmethod
+    def from_json(cls, doc: Any, where: str = "flow.json") -> "Flow":
+        """The flow a :meth:`to_json` document records (``segkit rules flow --run`` writes
+        one to RUN/flow.json), checked: a hand-edited or truncated file is one
+        :class:`DataError` line naming ``where`` and the key, never a KeyError later."""
+        def bad(what: str) -> DataError:
+            return DataError(f"{where}: not a segkit flow ({what}); write it again with "
+                             "`segkit rules flow RULESET --data A --then B --run RUN`")
+
+        if not isinstance(doc, dict):
+            raise bad("not a JSON object")
+        segments = doc.get("segments")
+        if not isinstance(segments, list) or not segments or not all(
+                isinstance(s, dict) and isinstance(s.get("id"), str) for s in segments):
+            raise bad("'segments' must be a list of {id, name}")
+        ids = [s["id"] for s in segments]
+        names = {s["id"]: str(s.get("name") or s["id"]) for s in segments}
+        new, gone = doc.get("new", "new"), doc.get("gone", "gone")
+        if not isinstance(new, str) or not isinstance(gone, str) or new in ids or gone in ids:
+            raise bad("'new' and 'gone' must be labels no segment has")
+        matrix = doc.get("matrix")
+        if not isinstance(matrix, dict):
+            raise bad("no 'matrix'")
+        clean: dict[str, dict[str, int]] = {}
+        for source in [*ids, new]:
+            row = matrix.get(source)
+            if not isinstance(row, dict):
+                raise bad(f"the matrix has no row {source!r}")
+            clean[source] = {}
+            for target in [*ids, gone]:
+                n = row.get(target)
+                if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+                    raise bad(f"matrix[{source!r}][{target!r}] is not a count")
+                clean[source][target] = n
+        rows_before = sum(sum(clean[s].values()) for s in ids)  # the counts are the truth
+        rows_after = sum(clean[s][t] for s in [*ids, new] for t in ids)
+        return cls(ruleset=str(doc.get("ruleset") or ""), segments=ids, names=names, new=new,
+                   gone=gone, matrix=clean, rows_before=rows_before, rows_after=rows_after)
 
 
 def _segments_by_id(ruleset: Ruleset, frame: pl.DataFrame, id_column: str,

@@ -115,3 +115,85 @@ def test_cli_table_keeps_ids_and_counts_whole(width):
         for t in f.columns:
             if f.matrix[s][t]:  # the one-line-per-flow layout leaves out empty cells
                 assert f"{f.matrix[s][t]:,}" in text
+
+
+# -- the campaign each flow suggests, and flow.json read back ------------------------------
+from pathlib import Path  # noqa: E402
+
+from toolkit.segments.campaigns import (CAMPAIGNS, FLOW_CAMPAIGNS, flow_campaign,  # noqa: E402
+                                        flow_campaigns, ruleset_stages, segment_stage)
+
+RFM = Path(__file__).resolve().parents[3] / "rulesets" / "rfm_classic.yaml"
+DEMO = Path(__file__).resolve().parents[3] / "rulesets" / "demo_distilled.yaml"
+
+
+def test_segments_of_the_shipped_rulesets_get_their_lifecycle_stage():
+    assert ruleset_stages(Ruleset.load(RFM)) == {
+        "champions": "value", "loyal": "value", "new": "new", "potential_loyalists": None,
+        "cant_lose_them": "lapsed", "at_risk": "lapsed", "hibernating": "lapsed",
+        "others": "new"}  # "First-purchase welcome offer": not customers yet
+    # distilled rulesets carry one of CAMPAIGNS' texts: its key decides, whatever the name says
+    assert ruleset_stages(Ruleset.load(DEMO)) == {
+        "lapsed_inactive_customers": "lapsed", "new_recent_buyers": "new",
+        "recent_frequent_buyers": "value", "recent_bargain_hunters": "discount",
+        "active_window_shoppers": "browsing", "high_spending_app_first_buyers": "value"}
+    assert segment_stage("x", "Recent buyers", CAMPAIGNS["win_back"]) == "lapsed"
+    assert segment_stage("vip", "Very important") == "value"
+    assert segment_stage("misc", "Misc", "Say hello", "") is None
+
+
+@pytest.mark.parametrize("source, target, kind", [
+    ("value", "lapsed", "win_back"), (None, "lapsed", "win_back"), ("lapsed", "lapsed", "win_back"),
+    ("lapsed", "value", "welcome_back"), ("lapsed", None, "welcome_back"),
+    (None, "value", "loyalty"), ("new", "value", "loyalty"), ("value", "value", "loyalty"),
+    ("new", None, "onboarding"), (None, "new", "onboarding"),
+    ("value", None, "retention"), ("value", "new", "retention"),
+    (None, "discount", "price_led"), (None, "browsing", "conversion"), (None, "low", "low_priority"),
+    (None, None, "nurture"),
+])
+def test_each_kind_of_flow_suggests_its_campaign(source, target, kind):
+    got, why = flow_campaign(source, target)
+    assert got == kind and why
+    assert got in FLOW_CAMPAIGNS
+
+
+def test_biggest_flows_in_json_carry_their_campaign():
+    rs = Ruleset("t", [Segment("champions", "Champions", "", "x > 10"),
+                       Segment("at_risk", "At risk", "", "x > 5")])
+    f = flow(rs, A, B, "id")  # hi (champions) -> mid (at_risk) x3, at_risk -> champions x1
+    camps = flow_campaigns(f, rs)
+    assert camps[("champions", "at_risk")]["kind"] == "win_back"
+    assert camps[("at_risk", "champions")]["kind"] == "welcome_back"
+    doc = json.loads(json.dumps(f.to_json(campaigns=camps), allow_nan=False))
+    first = doc["biggest"][0]
+    assert (first["from"], first["to"], first["customers"]) == ("champions", "at_risk", 3)
+    assert first["campaign"]["kind"] == "win_back"
+    assert first["campaign"]["text"].startswith("Win-back: ")
+    assert "campaign" not in f.to_json()["biggest"][0]  # only when asked
+
+
+def test_a_flow_reads_back_from_its_json_with_the_same_figures():
+    f = flow(RS, A, B, "id")
+    back = type(f).from_json(json.loads(json.dumps(f.to_json())))
+    assert back.matrix == f.matrix and back.segments == f.segments and back.names == f.names
+    assert (back.rows_before, back.rows_after) == (f.rows_before, f.rows_after)
+    assert back.stayed_share == f.stayed_share
+    assert [m.text for m in back.moves] == [m.text for m in f.moves]
+
+
+@pytest.mark.parametrize("broken, needle", [
+    ([], "not a JSON object"),
+    ({"segments": []}, "'segments'"),
+    ({"segments": [{"id": "a"}]}, "no 'matrix'"),
+    ({"segments": [{"id": "a"}], "matrix": {"a": {"a": 1, "gone": 0}}}, "no row 'new'"),
+    ({"segments": [{"id": "a"}], "matrix": {"a": {"a": 1, "gone": -1}, "new": {"a": 0, "gone": 0}}},
+     "not a count"),
+    ({"segments": [{"id": "a"}], "new": "a", "matrix": {}}, "'new' and 'gone'"),
+])
+def test_a_broken_flow_json_is_one_line_naming_the_file(broken, needle):
+    from toolkit.ruleset.flow import Flow
+
+    with pytest.raises(DataError) as exc:
+        Flow.from_json(broken, "runs/x/flow.json")
+    msg = str(exc.value)
+    assert "\n" not in msg and "runs/x/flow.json" in msg and needle in msg
