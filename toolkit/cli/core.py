@@ -61,8 +61,12 @@ def train_command(
                          allow_features=tuple(allow_feature), seed=seed,
                          outer_bags=outer_bags, interactions=interactions,
                          target_auc=target_auc, target_f1=target_f1)
+    from toolkit.run.provenance import read_sidecar, record_snapshot
+
+    read_sidecar(data)  # a broken X.snapshot.json fails here, not after the fit
     with live_status(console, "Loading data") as say:
         result = train_file(data, config, out, progress=say)
+    recorded, note = record_snapshot(out, data, sum(result.metrics["training"]["rows"].values()))
 
     from rich.markup import escape
 
@@ -75,18 +79,38 @@ def train_command(
     if ignored:
         console.print(f"not used as features ({escape(spec.source)}): {escape(', '.join(ignored))}")
     console.print(metrics_table(result.metrics))
+    if recorded is not None:
+        console.print(f"Rows from the snapshot as of {recorded.as_of} (recorded in snapshot.json)")
+    if note:
+        console.print(f"[yellow]{escape(note)}[/]")
     console.print(f"Run written to [bold]{out}[/]")
 
 
 @app.command("score")
 def score_command(
     run: Path = typer.Option(..., "--run", help="Run folder with scorecard.json."),
-    data: Path = typer.Option(..., "--data", help="Customers to score (.csv or .parquet)."),
-    out: Path = typer.Option(..., "--out", help="Scores file (.parquet or .csv)."),
+    data: Path = typer.Option(None, "--data", help="Customers to score (.csv or .parquet)."),
+    out: Path = typer.Option(None, "--out", help="Scores file (.parquet or .csv)."),
     batch_rows: int = typer.Option(250_000, help="Rows per streaming batch."),
+    db: str = typer.Option(None, "--db", help="Score inside a database instead: "
+                           "postgresql://user@host/db or duckdb:///path/file.duckdb (with --table, --into)."),
+    table: str = typer.Option(None, "--table", help="--db: the customer table (schema.table allowed)."),
+    into: str = typer.Option(None, "--into", help="--db: the result table, created or replaced atomically."),
 ) -> None:
-    """Score customers: id, purchase_probability, will_purchase, top 3 reasons (and segment)."""
+    """Score customers: id, purchase_probability, will_purchase, top 3 reasons (and segment).
+
+    With --db the scorecard and the run's ruleset run as SQL inside the database: --table is
+    read there and --into written there (no reasons), so customers never leave it."""
     from rich.markup import escape
+
+    if db is not None or table is not None or into is not None:
+        _score_in_database(run, db, table, into, data, out)
+        return
+    if data is None or out is None:
+        from toolkit.errors import SegkitError
+
+        raise SegkitError("segkit score needs --data and --out (a file), or --db, --table and --into "
+                          "(score inside a database)")
 
     from toolkit.model.model_input import ScoringInputReport
     from toolkit.data.outputs import check_outputs
@@ -110,6 +134,37 @@ def score_command(
     for warning in report.warnings():  # per-row details are in the scoring_note column
         label = "note" if warning.kind == "cast" else "warning"
         console.print(f"[yellow]{label}:[/] {escape(warning.message)}")
+
+
+def _score_in_database(run: Path, db: str | None, table: str | None, into: str | None,
+                       data: Path | None, out: Path | None) -> None:
+    """`segkit score --db URL --table T --into S`: toolkit.engines.inplace, then a summary."""
+    from rich.markup import escape
+
+    from toolkit.engines.inplace import score_in_place
+    from toolkit.errors import SegkitError
+    from toolkit.summary import live_status
+
+    if data is not None or out is not None:
+        raise SegkitError("--db scores a table inside the database: give --table and --into, not --data/--out")
+    absent = [flag for flag, value in (("--db", db), ("--table", table), ("--into", into)) if not value]
+    if absent:
+        raise SegkitError(f"scoring inside a database needs --db, --table and --into; missing {', '.join(absent)}")
+    with live_status(console, "Connecting") as say:
+        result = score_in_place(run, db, table, into, progress=say)
+    share = result.positives / result.rows if result.rows else 0.0
+    console.print(f"Scored {result.rows:,} customers of {escape(result.table)} in {result.seconds:.1f} s "
+                  f"inside {escape(result.database)} -> [bold]{escape(result.into)}[/]")
+    console.print(f"will_purchase: {result.positives:,} ({share:.1%})")
+    if result.segments is not None:
+        parts = ", ".join(f"{escape(s)} {n:,}" for s, n in result.segments.items())
+        console.print(f"segments: {parts}")
+    else:
+        console.print("no segment column: the run has no ruleset (segments.yaml)")
+    console.print(f"columns: {escape(', '.join(result.columns))} (no reasons: use --data for those)")
+    if result.replaced:
+        console.print(f"replaced the existing {escape(result.into)}: the new table was complete before "
+                      "the old one was dropped, in one transaction")
 
 
 @app.command("demo")
