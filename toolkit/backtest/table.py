@@ -1,5 +1,5 @@
-"""The backtest as a rich table for the terminal: one row per scorer, ROC-AUC (and F1 when
-there is room) per fold, fitting 80 columns; the verdict in the caption."""
+"""The backtest for the terminal: a rich table with one row per scorer, ROC-AUC (and F1 when
+there is room) per fold, fitting 80 columns, and the lines printed under it."""
 
 from __future__ import annotations
 
@@ -34,13 +34,19 @@ def backtest_table(document: dict) -> Table:
             if with_f1:
                 cells.append(num(m.get("f1")) if m else "-")
         table.add_row(LABELS[name], *cells, style="bold" if name == "model" else None)
-    lines = [f"fold {i}: trained {f['train_as_of']} on {f['train_rows']:,} rows, tested "
-             f"{f['test_as_of']} on {f['rows']:,} rows ({f['positives']:,} buyers)"
-             for i, f in enumerate(folds, 1)]
-    lines.append(_verdict_words(document.get("verdict") or {}))
-    table.caption = "\n".join(lines)
-    table.caption_justify = "left"
     return table
+
+
+def backtest_lines(document: dict) -> list[str]:
+    """What each fold trained and tested on, then the verdict: lines printed under the table
+    (a caption would wrap at the table's width)."""
+    lines = [f"fold {i}: trained at {f['train_as_of']} ({f['train_rows']:,} rows), tested at "
+             f"{f['test_as_of']} ({f['rows']:,} rows, {f['positives']:,} buyers)"
+             for i, f in enumerate(document["folds"], 1)]
+    for i, f in enumerate(document["folds"], 1):
+        lines.extend(f"fold {i}: {note}" for note in f.get("notes", []))
+    lines.append(_verdict_words(document.get("verdict") or {}))
+    return lines
 
 
 def _verdict_words(v: dict) -> str:
