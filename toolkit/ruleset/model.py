@@ -422,6 +422,17 @@ class Ruleset:
             added.append(pl.Series(name_column, names, dtype=pl.String).gather(index))
         return frame.with_columns(added)
 
+    def apply_spark(self, spark_df: Any, *, column: str = "segment") -> Any:
+        """:meth:`apply` for a Spark DataFrame: ``spark_df`` with a ``segment`` column.
+
+        The rules become one Spark column expression (no Python runs per row), with the
+        same segment for every row as :meth:`apply`; checked against the DataFrame's schema
+        first. Needs ``segkit[spark]``; see :mod:`toolkit.ruleset.spark`.
+        """
+        from toolkit.ruleset.spark import apply_spark
+
+        return apply_spark(self, spark_df, column=column)
+
     def to_sql(self, dialect: str = "duckdb", table: str = "customers",
                id_column: str = ID_COLUMN, column_types: ColumnsSpec | None = None,
                *, segment_column: str = "segment", from_sql: str | None = None,

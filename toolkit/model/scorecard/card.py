@@ -318,6 +318,18 @@ class Scorecard:
             out = out.with_columns(pl.lit(None, dtype=pl.Utf8).alias(f"reason_{i + 1}"))
         return out
 
+    def score_spark(self, spark_df, *, top_reasons: int = 3):
+        """:meth:`score` for a Spark DataFrame: a lazy Spark DataFrame with the same columns.
+
+        The executors run this very scorer on Arrow batches (``mapInArrow``), so every number
+        equals :meth:`score`'s to the last bit. Missing or non-numeric columns are one
+        :class:`DataError` before any job runs. Needs ``segkit[spark]``; see
+        :mod:`toolkit.model.scorecard.spark`.
+        """
+        from toolkit.model.scorecard.spark import score_spark
+
+        return score_spark(self, spark_df, top_reasons=top_reasons)
+
     def _reasons(self, prepared: pl.DataFrame, contrib: pl.DataFrame, k: int) -> list[pl.Series]:
         return reason_columns(self.features, self.terms, prepared, contrib, k)
 
