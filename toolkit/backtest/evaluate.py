@@ -97,7 +97,12 @@ def evaluate_fold(train: Period, test: Period, config: BacktestConfig, *,
     step(f"Baselines for {train.as_of.isoformat()} -> {test.as_of.isoformat()}")
     judged: dict[str, dict] = {}
     notes: list[str] = []
-    for scorer in (baselines if baselines is not None else make_baselines(config.horizon_days, config.seed)):
+    if baselines is None:
+        # no truth at either date (logs that are not generated): no oracle, and nothing to note
+        with_oracle = train.truth is not None or test.truth is not None
+        baselines = [b for b in make_baselines(config.horizon_days, config.seed)
+                     if with_oracle or b.name != "oracle"]
+    for scorer in baselines:
         say(f"Baseline {scorer.name}")
         try:
             judged[scorer.name] = judge(scorer, train, test, fit_rows, valid_rows)
@@ -191,7 +196,7 @@ def run_backtest(sources, folds: Sequence[Fold], config: BacktestConfig, *,
         nonlocal info
         if as_of not in periods:
             step(f"Snapshot at {as_of.isoformat()}")
-            snap = build_snapshot(sources, as_of, config.horizon_days)
+            snap = build_snapshot(sources, as_of, config.horizon_days, progress=say)
             if snap.label is None:
                 raise DataError(f"the snapshot at {as_of.isoformat()} has no label: the logs do not "
                                 f"cover the {config.horizon_days} days after it")
@@ -221,10 +226,14 @@ def count_steps(folds: Sequence[Fold]) -> int:
 
 def _orders_of(sources) -> pl.DataFrame:
     """The order log of a :class:`toolkit.snapshot.LogSources` (already mapped to the canonical
-    ``customer_id`` / ``ordered_at`` names), read once: BG/NBD cuts it at each date."""
+    ``customer_id`` / ``ordered_at`` names), read once: BG/NBD cuts it at each date. Rows the
+    snapshot does not count as orders (negative amounts: refunds) are left out, as there."""
     from toolkit.backtest.history import ORDER_ID, ORDER_TIME
+    from toolkit.snapshot.features import ORDER
 
-    return sources.orders.frame.select(ORDER_ID, ORDER_TIME).collect()
+    table = sources.orders
+    return (table.frame.filter(ORDER).select(pl.col(ORDER_ID), pl.col(table.time).alias(ORDER_TIME))
+            .collect())
 
 
 __all__ = ["BASELINES", "BacktestConfig", "count_steps", "evaluate_fold", "judge",

@@ -88,12 +88,19 @@ def test_changing_train_labels_moves_thresholds(fold, periods):
     assert thresholds(other)["recency"] != thresholds(fold)["recency"]
 
 
-def test_missing_truth_leaves_the_oracle_out_with_a_note(periods):
+def test_without_truth_there_is_no_oracle(periods):
     train, test = periods
     plain = evaluate_fold(Period(TRAIN, train.frame, LABEL, orders=train.orders),
                           Period(TEST, test.frame, LABEL, orders=test.orders), SMALL)
-    assert "oracle" not in plain["baselines"]
-    assert any("oracle" in note for note in plain["notes"])
+    assert set(plain["baselines"]) == {"recency", "rfm_logistic", "bgnbd"}
+    assert "notes" not in plain
+
+
+def test_truth_missing_at_one_date_leaves_the_oracle_out_with_a_note(periods):
+    train, test = periods
+    half = evaluate_fold(Period(TRAIN, train.frame, LABEL, orders=train.orders), test, SMALL)
+    assert "oracle" not in half["baselines"]
+    assert half["notes"] == ["oracle: no truth at 2025-12-31"]
 
 
 def test_backtest_json_chart_and_run_copy(fold, tmp_path):
