@@ -81,7 +81,7 @@ def _merge_order_lines(past: pl.LazyFrame, table: Table) -> pl.LazyFrame:
     """Rows sharing an order id (line items) as one order: the earliest line's day, amounts and
     items summed, discount/refund if any line has it. Refund rows (negative amounts) stay
     rows. Done after the as-of cut, so a later line never changes an earlier order."""
-    aggs = [pl.col("_d").max(), pl.col("amount").sum()]
+    aggs = [pl.col("_d").max(), (F.units("amount").sum() / F.SCALE).alias("amount")]
     if table.has("items"):
         aggs.append(pl.col("items").sum())
     for flag in ("discount", "refunded"):
@@ -105,11 +105,9 @@ def select_features(sources: LogSources, schema_only: bool = False) -> tuple[lis
             skipped.append({"name": feature.name, "why": f"no {feature.table} table"})
             continue
         if feature.name == "refund_rate" and not table.has("refunded"):
-            if table.counts.get("negative_amounts"):
-                chosen.append(F.REFUND_RATE_FROM_ROWS)
-            else:
-                skipped.append({"name": feature.name, "why": "no refund flag column and no "
-                                "negative amounts in the orders"})
+            # decided after the orders are aggregated, from refund rows at or before as-of
+            # (never from later rows): see build_snapshot
+            chosen.append(F.REFUND_RATE_FROM_ROWS)
             continue
         missing = [c for c in feature.needs if not table.has(c)]
         if missing:
@@ -166,7 +164,16 @@ def build_snapshot(sources: LogSources, as_of: dt.date, horizon_days: int = 30, 
             frames.append(_profiles(table, as_of))
         else:
             names = [n for f in chosen if f.table == name for n in f.aggregates]
+            if name == "orders":
+                names.append("refund_rows")
             frames.append(_aggregate(table, as_of, names))
+
+    if F.REFUND_RATE_FROM_ROWS in chosen:
+        orders_agg = frames[list(sources.tables).index("orders")]
+        if not int(orders_agg.get_column("_a_refund_rows").sum() or 0):
+            chosen.remove(F.REFUND_RATE_FROM_ROWS)
+            skipped.append({"name": "refund_rate", "why": "no refund flag column and no refund "
+                            "rows (negative amounts) at or before as-of"})
 
     say("Joining the tables")
     ids = pl.concat([f.select(ID) for f in frames]).unique().sort(ID)

@@ -34,6 +34,14 @@ def within(days: int) -> pl.Expr:
 
 ORDER = pl.col("amount") >= 0   # a row with a negative amount is a refund, not an order
 REFUND_ROW = pl.col("amount") < 0
+# Sums of money and durations are taken in whole 1/10,000ths (Int64): integer addition gives
+# the same total whatever order the streaming engine meets the rows in, so a snapshot is
+# reproducible to the last bit (float sums differed in the 15th digit between runs).
+SCALE = 10_000
+
+
+def units(column: str) -> pl.Expr:
+    return (pl.col(column) * SCALE).round(0).cast(pl.Int64)
 
 
 def _count(cond: pl.Expr) -> pl.Expr:
@@ -42,6 +50,11 @@ def _count(cond: pl.Expr) -> pl.Expr:
 
 def _sum(column: str, cond: pl.Expr) -> pl.Expr:
     return pl.col(column).filter(cond).sum()
+
+
+def _exact_sum(column: str, cond: pl.Expr) -> pl.Expr:
+    """A float column's sum, order-independent (see SCALE)."""
+    return units(column).filter(cond).sum() / SCALE
 
 
 def _ev(channel: str | None, event: str) -> pl.Expr:
@@ -57,14 +70,15 @@ AGGREGATES: dict[str, dict[str, tuple[pl.Expr, tuple[str, ...]]]] = {
         "o_prev90": (_count(ORDER & (D >= 90) & (D < 180)), ()),
         "o_365": (_count(ORDER & within(365)), ()),
         "o_all": (_count(ORDER), ()),
-        "spend_30": (_sum("amount", within(30)), ()),
-        "spend_90": (_sum("amount", within(90)), ()),
-        "spend_365": (_sum("amount", within(365)), ()),
-        "order_amount_365": (_sum("amount", ORDER & within(365)), ()),
+        "spend_30": (_exact_sum("amount", within(30)), ()),
+        "spend_90": (_exact_sum("amount", within(90)), ()),
+        "spend_365": (_exact_sum("amount", within(365)), ()),
+        "order_amount_365": (_exact_sum("amount", ORDER & within(365)), ()),
         "items_365": (_sum("items", ORDER & within(365)), ("items",)),
         "discount_365": (_sum("discount", ORDER & within(365)), ("discount",)),
         "refunded_365": (_sum("refunded", ORDER & within(365)), ("refunded",)),
         "refund_rows_365": (_count(REFUND_ROW & within(365)), ()),
+        "refund_rows": (_count(REFUND_ROW), ()),
         "categories_365": (pl.col("category").filter(ORDER & within(365)).drop_nulls().n_unique(),
                            ("category",)),
         "o_last": (D.filter(ORDER).min(), ()),
@@ -73,7 +87,7 @@ AGGREGATES: dict[str, dict[str, tuple[pl.Expr, tuple[str, ...]]]] = {
     },
     "sessions": {
         "s_30": (_count(within(30)), ()),
-        "duration_30": (_sum("duration_s", within(30)), ("duration_s",)),
+        "duration_30": (_exact_sum("duration_s", within(30)), ("duration_s",)),
         "page_views_30": (_sum("page_views", within(30)), ("page_views",)),
         "product_views_30": (_sum("product_views", within(30)), ("product_views",)),
         "searches_30": (_sum("searches", within(30)), ("searches",)),
@@ -113,7 +127,7 @@ def _share(num: str, den: str) -> pl.Expr:
     return pl.when(_n(den) > 0).then(_n(num) / _n(den)).otherwise(0.0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: expressions have no truth value
 class Feature:
     """One snapshot column: how it is computed and how it is described."""
 
