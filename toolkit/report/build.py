@@ -6,7 +6,9 @@ segments.yaml) and writes:
 
 * ``report.md``: nine sections (summary against the bars, supervised vs unsupervised,
   feature engineering, validation, model explanation, segment cards, both approaches
-  together, deployment, recommendation);
+  together, deployment, recommendation), a tenth, Movement, when the run recorded a flow
+  (flow.json); a run trained on a snapshot says its as-of date, and a recorded backtest is
+  quoted first under Validation (:mod:`toolkit.report.sections_logs`);
 * ``report_files/*.png``: the charts (:mod:`toolkit.report.charts`), referenced by the
   markdown, and ``report_files/scorecard_duckdb.sql``, the scorecard compiled to SQL
   (cached: rebuilt only when scorecard.json changes, because compiling takes a while);
@@ -24,7 +26,7 @@ from pathlib import Path
 
 from toolkit.data.files import atomic_write_text
 from toolkit.model.metrics import decile_of  # noqa: F401 (re-exported)
-from toolkit.report import sections, sections_use
+from toolkit.report import sections, sections_logs, sections_use
 from toolkit.report.sections_use import targeting_advice  # noqa: F401 (re-exported)
 from toolkit.report.shape_text import ShapeSummary, describe_shape, shape_axis, summarize_shape  # noqa: F401 (re-exported)
 from toolkit.report.tables import (MIN_CELL, SQL_CACHE, TARGET_ROWS, Figures,  # noqa: F401 (re-exported)
@@ -71,7 +73,9 @@ class _Report:
                  f"Run folder `{run}`. Every figure below is read from this folder's files "
                  "(metrics.json, segments.json, timings.json, scorecard.json, split.parquet, "
                  "data.parquet) or computed from them.", "")
-        self.add(*[f"- [{i + 1}. {t}](#{i + 1}-{t.lower().replace(' ', '-')})" for i, t in enumerate(TOC)], "")
+        sections_logs.rows_from(self, self.fig)
+        toc = TOC + ((sections_logs.MOVEMENT_TITLE,) if self.fig.movement is not None else ())
+        self.add(*[f"- [{i + 1}. {t}](#{i + 1}-{t.lower().replace(' ', '-')})" for i, t in enumerate(toc)], "")
         self.summary()
         self.comparison()
         self.features()
@@ -81,6 +85,7 @@ class _Report:
         self.together()
         self.deployment()
         self.recommendation()
+        self.movement(len(TOC) + 1)
         return "\n".join(self.md).rstrip() + "\n"
 
     def summary(self) -> None:
@@ -111,6 +116,10 @@ class _Report:
 
     def recommendation(self) -> None:
         sections_use.recommendation(self, self.fig)
+
+    def movement(self, number: int) -> None:
+        """Only for a run with flow.json (`segkit rules flow --run`)."""
+        sections_logs.movement(self, self.fig, number)
 
 
 def build_report(run_dir: str | Path, *, sql: bool = True, data: str | Path | None = None) -> list[Path]:

@@ -286,6 +286,9 @@ def _features_tail(page: Page, fig: Figures, sample: bool, miss: dict, impute: d
 def validation(page: Page, fig: Figures) -> None:
     """4. How the model and the segments were checked: split, threshold, calibration, deciles, k, stability, fidelity."""
     page.add("## 4. Validation", "")
+    from toolkit.report.sections_logs import backtest
+
+    backtest(page, fig)  # across periods first, when the run has one
     m = fig.metrics
     if m:
         rows = m.get("training", {}).get("rows") or {}

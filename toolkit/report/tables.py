@@ -48,6 +48,9 @@ class Figures:
     sf: dict = field(default_factory=dict)
     uf: dict = field(default_factory=dict)
     decile_table: dict | None = None
+    snapshot: Any = None   # toolkit.run.provenance.SnapshotInfo: the as-of date the rows are from
+    backtest: Any = None   # provenance.Backtest: out-of-time folds (backtest.json)
+    movement: Any = None   # provenance.Movement: who moved between segments (flow.json)
 
     @classmethod
     def read(cls, run: runs.Run, data: str | Path | None = None) -> "Figures":
@@ -60,11 +63,15 @@ class Figures:
         ruleset = run.ruleset()   # read once: the report describes one version of the rules
         run.split()
         table = run.customer_table(data)
+        from toolkit.run.provenance import recorded_backtest, recorded_movement, recorded_snapshot
+
         return cls(run=run, metrics=metrics, segments=segments, scorecard=scorecard, ruleset=ruleset,
                    data=table, data_source=Path(data).name if data is not None else runs.DATA,
                    timings=timings, notes=[note] if note else [],
                    sf=supervised_figures(metrics), uf=unsupervised_figures(segments),
-                   decile_table=segment_decile_table(run, table, ruleset))
+                   decile_table=segment_decile_table(run, table, ruleset),
+                   snapshot=recorded_snapshot(run), backtest=recorded_backtest(run),
+                   movement=recorded_movement(run))
 
     @property
     def profiles(self) -> list[dict]:

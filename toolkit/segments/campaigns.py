@@ -107,7 +107,7 @@ _STAGE_OF_CAMPAIGN = {"win_back": "lapsed", "onboarding": "new", "loyalty": "val
 _STAGE_WORDS: dict[str, str] = {
     "lapsed": r"laps\w*|at[ _-]risk|hibernat\w*|dormant|inactive|lost|churn\w*|sleep\w*"
               r"|win[ _-]?back|reactivat\w*|can'?t[ _-]lose|cant[ _-]lose|about[ _-]to[ _-]sleep",
-    "new": r"new|newcomers?|first[ _-]time|first[ _-](?:order|purchase)|onboarding|welcome",
+    "new": r"new|newcomers?|first[ _-]time|onboarding|second[ _-](?:order|purchase)",
     "value": r"champions?|loyal|loyalty|vip|high[ _-](?:value|spend\w*)|big[ _-]spenders?"
              r"|frequent|best|top|premium|whales?",
     "discount": r"bargain\w*|discount\w*|coupons?|deals?|price[ _-]led",

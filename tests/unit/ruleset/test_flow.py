@@ -131,7 +131,7 @@ def test_segments_of_the_shipped_rulesets_get_their_lifecycle_stage():
     assert ruleset_stages(Ruleset.load(RFM)) == {
         "champions": "value", "loyal": "value", "new": "new", "potential_loyalists": None,
         "cant_lose_them": "lapsed", "at_risk": "lapsed", "hibernating": "lapsed",
-        "others": "new"}  # "First-purchase welcome offer": not customers yet
+        "others": None}  # "First-purchase welcome offer": prospects, not a lifecycle stage
     # distilled rulesets carry one of CAMPAIGNS' texts: its key decides, whatever the name says
     assert ruleset_stages(Ruleset.load(DEMO)) == {
         "lapsed_inactive_customers": "lapsed", "new_recent_buyers": "new",
@@ -140,6 +140,7 @@ def test_segments_of_the_shipped_rulesets_get_their_lifecycle_stage():
     assert segment_stage("x", "Recent buyers", CAMPAIGNS["win_back"]) == "lapsed"
     assert segment_stage("vip", "Very important") == "value"
     assert segment_stage("misc", "Misc", "Say hello", "") is None
+    assert segment_stage("s1", "Segment 1", "Onboarding series with a second-order incentive") == "new"
 
 
 @pytest.mark.parametrize("source, target, kind", [
