@@ -16,8 +16,7 @@ def backtest_table(document: dict) -> Table:
     """Scorers x folds; each fold's column names its test date (train date in the caption)."""
     folds = document["folds"]
     with_f1 = len(folds) <= WIDE_FOLDS
-    table = Table(title=f"Out-of-time backtest, {document.get('horizon_days')}-day purchase "
-                        f"(ROC-AUC{' / F1' if with_f1 else ''} on the test date)",
+    table = Table(title=f"Out-of-time backtest ({document.get('horizon_days')}-day purchase)",
                   title_justify="left")
     table.add_column("scorer", no_wrap=True)
     for i, fold in enumerate(folds, 1):
@@ -52,9 +51,10 @@ def backtest_lines(document: dict) -> list[str]:
 def _verdict_words(v: dict) -> str:
     if v.get("smallest_margin_over_baselines") is None:
         return "no baseline could be measured"
-    words = ("beats every baseline on every fold" if v.get("beats_every_baseline")
-             else "does NOT beat every baseline on every fold")
-    words = f"segkit {words} (smallest margin {v['smallest_margin_over_baselines']:+.3f} AUC)"
+    margin = v["smallest_margin_over_baselines"]
+    words = (f"segkit beats every baseline on every fold (by >= {margin:.3f} AUC)"
+             if v.get("beats_every_baseline")
+             else f"segkit does NOT beat every baseline on every fold (worst: {margin:+.3f} AUC)")
     if v.get("largest_gap_to_oracle") is not None:
-        words += f"; largest gap to the oracle {v['largest_gap_to_oracle']:+.3f}"
+        words += f"\nlargest gap to the oracle: {v['largest_gap_to_oracle']:+.3f} AUC"
     return words

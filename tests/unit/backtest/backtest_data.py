@@ -58,3 +58,42 @@ def hand_snapshot(orders: pl.DataFrame, as_of: date, horizon: int = 30) -> pl.Da
     return (feats.join(buyers, on="customer_id", how="left")
             .with_columns(pl.col(label).fill_null(0))
             .sort("customer_id"))
+
+
+AS_OF_DATES = ("2025-10-31", "2025-11-30", "2025-12-31", "2026-01-31", "2026-02-28",
+               "2026-03-31", "2026-04-30", "2026-05-31")
+
+
+def write_logs(folder, customers: int = 1500, seed: int = 3) -> dict:
+    """A logs folder to the contract (orders.parquet, logs.json, truth.parquet), small.
+
+    The truth here is a stand-in (the label blurred with noise), enough to exercise the oracle's
+    plumbing; the generated logs' truth is the simulation's own probability.
+    """
+    import json
+    from pathlib import Path
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    orders = simulate_orders(customers, seed)
+    orders = orders.with_columns(pl.format("O{}", pl.int_range(pl.len())).alias("order_id"))
+    orders.select("order_id", "customer_id", "ordered_at", "amount").write_parquet(folder / "orders.parquet")
+    rng = np.random.default_rng(seed)
+    truth = []
+    for text in AS_OF_DATES:
+        day = date.fromisoformat(text)
+        snap = hand_snapshot(orders, day)
+        y = snap.get_column("purchased_next_30d").to_numpy()
+        truth.append(pl.DataFrame({
+            "customer_id": snap.get_column("customer_id"),
+            "as_of": [day] * snap.height,
+            "true_probability": np.clip(0.55 * y + 0.45 * rng.random(len(y)), 0.0, 1.0),
+            "latent_type": ["any"] * snap.height,
+        }))
+    pl.concat(truth).write_parquet(folder / "truth.parquet")
+    info = {"generator": "tests", "seed": seed, "customers": customers,
+            "start": START.isoformat(), "end": END.isoformat(), "as_of_dates": list(AS_OF_DATES),
+            "default_as_of": AS_OF_DATES[-1], "horizon_days": 30,
+            "files": {"orders": "orders.parquet", "truth": "truth.parquet"}}
+    (folder / "logs.json").write_text(json.dumps(info, indent=2))
+    return info
