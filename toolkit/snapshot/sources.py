@@ -165,8 +165,23 @@ def _find(columns: list[str], names: tuple[str, ...]) -> str | None:
     return None
 
 
-def _missing(path: Path, what: str, name: str, columns: list[str], hint: str = "") -> DataError:
-    return DataError(f"{path}: missing {what} column {name!r}{suggest(name, columns)}"
+_TIME_WORDS = ("date", "time", "_at", "day", "ts", "when")
+
+
+def _plausible(schema: dict[str, pl.DataType], kind: str) -> list[str]:
+    """Columns that could be a time ('time') or an amount ('amount'), to suggest first: a
+    missing 'order_time' should point at 'ordered_at', not at 'order_id'."""
+    if kind == "time":
+        found = [c for c, t in schema.items() if t.is_temporal()
+                 or (t == pl.String and any(w in c.lower() for w in _TIME_WORDS))]
+    else:
+        found = [c for c, t in schema.items() if t.is_numeric()]
+    return found or list(schema)
+
+
+def _missing(path: Path, what: str, name: str, columns: list[str], hint: str = "",
+             candidates: list[str] | None = None) -> DataError:
+    return DataError(f"{path}: missing {what} column {name!r}{suggest(name, candidates or columns)}"
                      + (f"; {hint}" if hint else "") + f" (columns: {', '.join(columns[:12])}"
                      + (", ..." if len(columns) > 12 else "") + ")")
 
@@ -232,11 +247,13 @@ def _read_table(name: str, path: Path, id_column: str, time_column: str | None =
     if name == "orders":
         wanted = time_column or canonical_time
         if wanted not in schema:
-            raise _missing(path, "order time", wanted, columns, "set it with --time-column")
+            raise _missing(path, "order time", wanted, columns, "set it with --time-column",
+                           _plausible(schema, "time"))
         mapping[canonical_time] = wanted
         wanted_amount = amount_column or "amount"
         if wanted_amount not in schema:
-            raise _missing(path, "amount", wanted_amount, columns, "set it with --amount-column")
+            raise _missing(path, "amount", wanted_amount, columns, "set it with --amount-column",
+                           _plausible(schema, "amount"))
         mapping["amount"] = wanted_amount
         for canon, names in ORDER_OPTIONAL.items():
             found = _find([c for c in columns if c not in mapping.values()], names)
@@ -245,7 +262,7 @@ def _read_table(name: str, path: Path, id_column: str, time_column: str | None =
     else:
         found = _find(columns, (canonical_time, *TIME_ALIASES[name]))
         if found is None:
-            raise _missing(path, f"{name} time", canonical_time, columns)
+            raise _missing(path, f"{name} time", canonical_time, columns, "", _plausible(schema, "time"))
         mapping[canonical_time] = found
         if name == "sessions":
             optional: tuple[str, ...] = SESSION_OPTIONAL

@@ -130,3 +130,13 @@ def test_string_flags_and_discount_amount_alias(tmp_path):
     snap = build_snapshot(load_sources(orders=path), AS_OF, 30)
     row = snap.frame.row(0, named=True)
     assert row["discount_order_share"] == 0.5 and row["refund_rate"] == 0.5
+
+
+def test_time_suggestions_prefer_time_like_columns(tmp_path):
+    """A missing 'order_time' once suggested 'order_id' first; only time-like columns now."""
+    path = tmp_path / "o.parquet"
+    pl.DataFrame({"order_id": ["1"], "customer_id": ["A"], "ordered_at": [dt.datetime(2025, 6, 1)],
+                  "amount": [1.0]}).write_parquet(path)
+    with pytest.raises(DataError) as exc:
+        load_sources(orders=path, time_column="order_time")
+    assert "(did you mean 'ordered_at'?)" in _one_line(exc)
