@@ -114,7 +114,8 @@ def dbt_files(run: Run | str | os.PathLike, *, dialect: str = "duckdb", source: 
     files[f"models/segkit/{SCORES_MODEL}.sql"] = (
         _header("Purchase probability and decision", folder) + _with_relation(scores, d.name, relation) + "\n")
     if ruleset is not None:
-        rules = ruleset.to_sql(d.name, _MARKER, card.id_column, column_types_for_run(folder),
+        # the path, not the Run: Run caches scorecard.json's JSON and its Scorecard under one key
+        rules = ruleset.to_sql(d.name, _MARKER, card.id_column, column_types_for_run(folder.path),
                                segment_column=SEGMENT_COLUMN)
         files[f"models/segkit/{SEGMENTS_MODEL}.sql"] = (
             _header("Segments (first matching rule wins)", folder) + _with_relation(rules, d.name, relation))
