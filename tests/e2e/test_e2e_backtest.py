@@ -79,3 +79,12 @@ def test_bad_dates_are_one_line_errors(logs, args, needle):
     proc = cli(logs, "backtest", "--logs", "logs", *args, "--out", "bt_bad", *SMALL, codes=(2,))
     one_error_line(proc, needle)
     assert not (logs / "bt_bad" / "backtest.json").exists()
+
+
+def test_no_dates_and_no_logs_json_is_one_line(logs, tmp_path):
+    (tmp_path / "bare").mkdir()
+    (tmp_path / "bare" / "orders.parquet").write_bytes((logs / "logs" / "orders.parquet").read_bytes())
+    proc = cli(tmp_path, "backtest", "--logs", "bare", "--out", "bt", codes=(2,))
+    one_error_line(proc, "no logs.json", "--as-of")
+    proc = cli(tmp_path, "backtest", "--orders", "bare/orders.parquet", "--out", "bt", codes=(2,))
+    one_error_line(proc, "at least two --as-of dates")

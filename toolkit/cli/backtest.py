@@ -73,8 +73,11 @@ def backtest_command(
                                amount_column=amount_column)
         if as_of:
             dates = list(as_of)
+        elif sources.logs_info is None:
+            raise SegkitError(f"{logs}: no logs.json to take the as-of dates from; give at least "
+                              "two --as-of dates")
         else:
-            listed = (sources.logs_info or {}).get("as_of_dates") or []
+            listed = sources.logs_info.get("as_of_dates") or []
             dates = default_dates(listed, horizon_days, logs_end=sources.end)
         folds = plan_folds(dates, horizon_days, logs_end=sources.end)
         truth_file = truth if truth is not None else (
