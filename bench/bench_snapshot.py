@@ -12,7 +12,7 @@ Logs: ``toolkit.data.generate_logs.write_logs`` when it exists (the sample world
 vectorised numpy maker here with the same file layout (orders ~6, sessions ~30, marketing
 events ~60 per customer over 13 months).
 
-    python bench/bench_snapshot.py [--customers 180000] [--keep DIR]
+    python bench/bench_snapshot.py [--customers 180000] [--keep DIR]   # DIR reused if it has logs
 """
 
 from __future__ import annotations
@@ -167,12 +167,15 @@ print(len(con.execute(q).fetchall()))
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=180_000)
-    parser.add_argument("--keep", type=Path, default=None, help="Keep the logs in this folder.")
+    parser.add_argument("--keep", type=Path, default=None, help="Keep the logs in this folder (reused when it already holds logs).")
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="bench_snapshot_"))
     try:
         started = time.perf_counter()
-        info, maker = write_sample_logs(folder, args.customers)
+        if args.keep is not None and (folder / "logs.json").exists():  # reuse kept logs
+            info, maker = json.loads((folder / "logs.json").read_text()), "reused " + str(folder)
+        else:
+            info, maker = write_sample_logs(folder, args.customers)
         made = time.perf_counter() - started
         sizes = {p.name: p.stat().st_size / 2**20 for p in sorted(folder.glob("*.parquet"))}
         import polars as pl

@@ -140,3 +140,11 @@ def test_time_suggestions_prefer_time_like_columns(tmp_path):
     with pytest.raises(DataError) as exc:
         load_sources(orders=path, time_column="order_time")
     assert "(did you mean 'ordered_at'?)" in _one_line(exc)
+
+
+def test_channel_and_event_words_are_matched_case_and_space_insensitively(tmp_path):
+    orders = _csv(tmp_path, "customer_id,ordered_at,amount\nA,2025-06-01,1\n")
+    events = _csv(tmp_path, "customer_id,event_at,channel,event\nA,2025-06-20,Email ,OPEN\n"
+                            "A,2025-06-21,email,open\nA,2025-06-21, EMAIL,Click\n", "marketing.csv")
+    row = build_snapshot(load_sources(orders=orders, marketing=events), AS_OF, 30).frame.row(0, named=True)
+    assert row["email_opens_30d"] == 2 and row["email_clicks_30d"] == 1
