@@ -111,9 +111,15 @@ def write_sample_logs(folder: Path, customers: int) -> tuple[dict, str]:
     return write_logs(folder, customers=customers, seed=42), "toolkit.data.generate_logs.write_logs"
 
 
-def measure(code: str, env_extra: dict | None = None) -> tuple[float, float, str]:
-    """Run ``python -c code`` in a fresh process: wall seconds, peak RSS (MB), stdout."""
+def measure(code: str, env_extra: dict | None = None) -> tuple[float, float, float, str]:
+    """Run ``python -c code`` in a fresh process: wall seconds, peak RSS (MB), CPU seconds
+    (user + system, from getrusage: unlike wall time it barely moves when other work shares
+    the cores) and stdout."""
+    import resource
+
     import psutil
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
 
     env = {**os.environ, "POLARS_MAX_THREADS": "2", **(env_extra or {})}
     started = time.perf_counter()
@@ -132,7 +138,9 @@ def measure(code: str, env_extra: dict | None = None) -> tuple[float, float, str
     out, err = proc.communicate()
     if proc.returncode:
         raise SystemExit(f"measured step failed ({proc.returncode}):\n{err}")
-    return seconds, peak / 2**20, out.strip()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return seconds, peak / 2**20, cpu, out.strip()
 
 
 SNAPSHOT = """
@@ -177,25 +185,30 @@ def main() -> None:
         else:
             info, maker = write_sample_logs(folder, args.customers)
         made = time.perf_counter() - started
-        sizes = {p.name: p.stat().st_size / 2**20 for p in sorted(folder.glob("*.parquet"))}
+        logs = [folder / f"{n}.parquet" for n in ("orders", "sessions", "marketing", "customers")]
+        sizes = {p.name: p.stat().st_size / 2**20 for p in logs}
         import polars as pl
 
-        rows = {p.stem: pl.scan_parquet(p).select(pl.len()).collect().item() for p in sorted(folder.glob("*.parquet"))}
+        rows = {p.stem: pl.scan_parquet(p).select(pl.len()).collect().item() for p in logs}
         print(f"logs: {maker}, {args.customers:,} customers, made in {made:.1f} s; "
               + ", ".join(f"{k} {rows[k]:,} rows ({sizes[k + '.parquet']:.0f} MB)" for k in rows))
         out = str(folder / "snapshot.parquet")
-        snap_s, snap_mb, snap_out = measure(SNAPSHOT.format(folder=str(folder), out=out))
-        pol_s, pol_mb, _ = measure(POLARS_PEER.format(folder=str(folder)))
-        duck_s, duck_mb, _ = measure(DUCKDB_PEER.format(folder=str(folder), as_of=info["default_as_of"]))
+        snap_s, snap_mb, snap_cpu, snap_out = measure(SNAPSHOT.format(folder=str(folder), out=out))
+        pol_s, pol_mb, pol_cpu, _ = measure(POLARS_PEER.format(folder=str(folder)))
+        duck_s, duck_mb, duck_cpu, _ = measure(DUCKDB_PEER.format(folder=str(folder), as_of=info["default_as_of"]))
         height, width, rate = snap_out.split()
-        print(f"segkit snapshot: {snap_s:.1f} s, peak RSS {snap_mb:,.0f} MB "
+        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        print(f"segkit snapshot: {snap_s:.1f} s wall, {snap_cpu:.1f} s CPU, peak RSS {snap_mb:,.0f} MB "
               f"({int(height):,} customers x {int(width)} columns, positive rate {float(rate):.1%})")
-        print(f"peer polars scan+group_by count of the 4 tables: {pol_s:.1f} s, {pol_mb:,.0f} MB "
-              f"-> snapshot/peer {snap_s / pol_s:.1f}x")
-        print(f"peer duckdb transactional aggregates (orders only): {duck_s:.1f} s, {duck_mb:,.0f} MB "
-              f"-> snapshot/peer {snap_s / duck_s:.1f}x")
-        goal = snap_s <= 30 and snap_mb <= 4096
-        print(f"goal (<= 30 s, <= 4 GB on 2 threads): {'met' if goal else 'NOT met'}")
+        print(f"peer polars scan+group_by count of the 4 tables: {pol_s:.1f} s wall, {pol_cpu:.1f} s CPU, "
+              f"{pol_mb:,.0f} MB -> snapshot/peer {snap_s / pol_s:.1f}x wall, {snap_cpu / pol_cpu:.1f}x CPU")
+        print(f"peer duckdb transactional aggregates (orders only): {duck_s:.1f} s wall, {duck_cpu:.1f} s CPU, "
+              f"{duck_mb:,.0f} MB -> snapshot/peer {snap_s / duck_s:.1f}x wall, {snap_cpu / duck_cpu:.1f}x CPU")
+        wall_ok, cpu_ok, mem_ok = snap_s <= 30, snap_cpu <= 30, snap_mb <= 4096
+        # CPU seconds <= 30 means the work fits in 30 s even on one idle core; wall time also
+        # counts the waits for cores when other jobs share them (see the load average).
+        print(f"goal (<= 30 s, <= 4 GB on 2 threads): wall {'met' if wall_ok else 'NOT met'}, "
+              f"CPU {'met' if cpu_ok else 'NOT met'}, memory {'met' if mem_ok else 'NOT met'}")
     finally:
         if args.keep is None:
             shutil.rmtree(folder, ignore_errors=True)
