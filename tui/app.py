@@ -44,6 +44,7 @@ from tui.widgets.compare import ComparePane
 from tui.widgets.customer import CustomerPane
 from tui.widgets.footer import SegkitFooter
 from tui.widgets.model import ModelPane
+from tui.widgets.movement import MovementPane
 from tui.widgets.rules import RulesPane
 from tui.widgets.segments import SegmentsPane
 
@@ -118,6 +119,8 @@ class SegkitApp(App):
         self._started = time.perf_counter()
         self.first_screen_seconds: float | None = None
         self.full_load_seconds: float | None = None
+        self.hidden_tabs: set[str] = set()  # tabs whose run artifact (Tab.needs) is absent
+        self._movement_stamp: float | None = None  # flow.json's mtime when last read
 
     # -- the state, read by tests, benchmarks and the palette -----------------------------
     @property
@@ -155,6 +158,9 @@ class SegkitApp(App):
 
     def on_mount(self) -> None:
         self._update_narrow()
+        for tab in self.TABS:  # shown once the run is known to have what they need
+            if tab.needs:
+                self._set_tab_visible(tab, False)
         if self.watch_disk_seconds:
             self.set_interval(self.watch_disk_seconds, self._watch_disk)
         self.open_run()
@@ -288,6 +294,7 @@ class SegkitApp(App):
         except SegkitError as exc:
             reason = str(exc)
             self._from_thread(lambda: self.query_one(ComparePane).show_message(reason))
+        self._read_movement()
         card = self._part("scorecard.json", view.scorecard) if view.has_scorecard else None
         if card is not None:
             self._from_thread(lambda: self.query_one(ModelPane).set_scorecard(card))
@@ -306,6 +313,47 @@ class SegkitApp(App):
         self._from_thread(self._frame_ready, *loaded)
         for problem in view.problems:
             self._from_thread(self.warn, problem)
+
+    def _set_tab_visible(self, tab: Tab, visible: bool) -> None:
+        tabs = self.query_one(TabbedContent)
+        if visible and tab.id in self.hidden_tabs:
+            tabs.show_tab(tab.id)
+            self.hidden_tabs.discard(tab.id)
+        elif not visible and tab.id not in self.hidden_tabs:
+            if tabs.active == tab.id:
+                self.action_show_tab(self.TABS[0].id)
+            tabs.hide_tab(tab.id)
+            self.hidden_tabs.add(tab.id)
+
+    def _sync_tabs(self) -> None:
+        """Show the tabs whose run artifact exists, hide the others."""
+        view = self.state.view
+        for tab in self.TABS:
+            if tab.needs:
+                self._set_tab_visible(tab, view is not None and view.run.has(tab.needs))
+
+    def _read_movement(self) -> None:
+        """In a worker: flow.json (when the run has one) for the Movement tab."""
+        view = self.state.view
+        assert view is not None
+        stamp = view.movement_stamp()
+        movement = self._part("flow.json", view.movement) if stamp is not None else None
+        self._from_thread(self._movement_ready, movement, stamp)
+
+    @job("flow.json", "movement")
+    def _movement_worker(self) -> None:
+        self._read_movement()
+
+    def _movement_ready(self, movement, stamp: float | None) -> None:
+        self.state.movement = movement
+        self._movement_stamp = stamp
+        pane = self.query_one(MovementPane)
+        if movement is not None:
+            pane.show(movement)
+        elif stamp is not None:
+            pane.show_message("flow.json could not be read (see the notification); record the "
+                              f"flow again with `segkit rules flow ... --run {self.run_dir}`.")
+        self._sync_tabs()
 
     def _overview_ready(self, metrics, summary, ruleset, problem, rows, rows_error, columns) -> None:
         state = self.state
@@ -408,6 +456,9 @@ class SegkitApp(App):
             self.rules.watch_disk()
         except Exception as exc:  # noqa: BLE001 - a timer: report, keep watching
             self.report_error(exc, "Rules")
+        view = self.state.view
+        if view is not None and view.movement_stamp() != self._movement_stamp:
+            self._movement_worker()  # `segkit rules flow --run` recorded (or removed) a flow
 
     @on(RulesDirtyChanged)
     def _rules_dirty_changed(self, message: RulesDirtyChanged) -> None:
@@ -560,13 +611,17 @@ class SegkitApp(App):
         self.action_show_tab(message.tab)
 
     def action_show_tab(self, tab: str) -> None:
+        if tab in self.hidden_tabs:
+            hint = self.tab(tab).hint or f"The {self.tab(tab).label} tab has nothing to show for this run"
+            self.notify(hint.format(run=self.run_dir), title=self.tab(tab).label, timeout=10, markup=False)
+            return
         while isinstance(self.screen, (SegmentDetailScreen, HelpScreen)):
             self.screen.dismiss()
         self.query_one(TabbedContent).active = tab
         self._focus_tab(tab)
 
     def action_next_tab(self, step: int) -> None:
-        ids = [t.id for t in self.TABS]
+        ids = [t.id for t in self.TABS if t.id not in self.hidden_tabs]
         current = self.query_one(TabbedContent).active
         self.action_show_tab(ids[(ids.index(current) + step) % len(ids)] if current in ids else ids[0])
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from toolkit.ruleset import Ruleset
+    from toolkit.run.provenance import Movement
     from toolkit.run.view import RunView, SegmentRow
 
 
@@ -34,6 +35,7 @@ class RunState:
     metrics: dict | None = None
     segmented: pl.DataFrame | None = None  # the customers with their segment (saved ruleset)
     profiles: dict = field(default_factory=dict)  # segment id -> profile, for the saved ruleset
+    movement: Movement | None = None  # flow.json: who moved between two snapshots
 
     def row(self, segment_id: str) -> SegmentRow | None:
         """The segment's row (size, purchase figures), None when the ruleset has no such segment."""

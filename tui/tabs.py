@@ -4,7 +4,8 @@
 per entry, holding an instance of its pane class), the key bindings (each tab's digit and
 Ctrl+PageUp/PageDown through them in this order), ``show_tab`` and the widget it focuses,
 and the command palette's "Go to ..." commands. A new tab is one :class:`Tab` here plus
-its pane class in :mod:`tui.widgets`.
+its pane class in :mod:`tui.widgets`. A tab that ``needs`` a run artifact is hidden for runs
+without it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from textual.widget import Widget
 
 from tui.widgets.compare import ComparePane
 from tui.widgets.customer import CustomerPane
+from toolkit.run.folder import FLOW
 from tui.widgets.model import ModelPane
+from tui.widgets.movement import MovementPane
 from tui.widgets.rules import RulesPane
 from tui.widgets.segments import SegmentsPane
 
@@ -25,13 +28,18 @@ from tui.widgets.segments import SegmentsPane
 class Tab:
     """One tab: ``id`` (the TabPane's id, used by ``show_tab``), ``label`` (its title), the
     ``pane`` class shown in it, the ``key`` that shows it, and ``focus``: a selector of the
-    widget inside the pane that gets the focus when the tab is shown (None: the pane)."""
+    widget inside the pane that gets the focus when the tab is shown (None: the pane).
+
+    ``needs``: a run artifact (a :mod:`toolkit.run.folder` name) without which the tab is
+    hidden; its key then shows ``hint`` (``{run}``: the run folder) instead."""
 
     id: str
     label: str
     pane: type[Widget]
     key: str
     focus: str | None = None
+    needs: str | None = None
+    hint: str | None = None
 
     @property
     def pane_id(self) -> str:
@@ -54,6 +62,9 @@ TABS: tuple[Tab, ...] = (
     Tab("customer", "Customer", CustomerPane, "3", "#customer-id"),
     Tab("rules", "Rules", RulesPane, "4", "#rules-editor"),
     Tab("compare", "Compare", ComparePane, "5"),
+    Tab("movement", "Movement", MovementPane, "6", "#movement-table", needs=FLOW,
+        hint="This run has no movement between snapshots yet: `segkit rules flow RULES --data A "
+             "--then B --run {run}` records one (A and B: the customer tables at two dates)."),
 )
 
 

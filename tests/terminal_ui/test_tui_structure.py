@@ -26,13 +26,13 @@ def run(tmp_path) -> Path:
 
 
 class NotesPane(VerticalScroll):
-    """A pane no real tab has: what a sixth tab would be."""
+    """A pane no real tab has: what one more tab would be."""
 
     def compose(self):
         yield Static("notes go here", id="notes-text")
 
 
-NOTES = Tab("notes", "Notes", NotesPane, "6")
+NOTES = Tab("notes", "Notes", NotesPane, str(len(TABS) + 1))
 
 
 class WithNotes(RecordingApp):
@@ -47,8 +47,8 @@ def test_a_new_tab_is_one_registry_entry(run):
         panes = app.query(TabPane)
         assert [p.id for p in panes] == [t.id for t in app.TABS] == [*(t.id for t in TABS), "notes"]
         assert isinstance(app.query_one("#notes", TabPane).query_one("#notes-pane"), NotesPane)
-        assert app.active_bindings["6"].binding.action == "show_tab('notes')"
-        await pilot.press("6")
+        assert app.active_bindings[NOTES.key].binding.action == "show_tab('notes')"
+        await pilot.press(NOTES.key)
         await settle(app, pilot)
         assert app.query_one(TabbedContent).active == "notes"
         assert app.focused is app.query_one(NotesPane)
@@ -62,7 +62,7 @@ def test_a_new_tab_is_one_registry_entry(run):
         go[0].run()
         assert app.query_one(TabbedContent).active == "notes"
         leave = next(c for c in commands(app) if c.action == "leave_editor")
-        assert "1-6" in leave.help  # hints name the keys the registry has
+        assert f"1-{NOTES.key}" in leave.help  # hints name the keys the registry has
 
     tui_run.drive(WithNotes(run, strict=True, watch_disk=None), steps, (100, 32))
 

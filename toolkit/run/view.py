@@ -106,6 +106,34 @@ class RunView:
     def has_scorecard(self) -> bool:
         return self.run.has(runs.SCORECARD)
 
+    # -- what the run recorded about its rows over time (toolkit.run.provenance) --------------
+    def snapshot_info(self):
+        """The snapshot the run's rows come from (as-of date, horizon), or None."""
+        from toolkit.run.provenance import recorded_snapshot
+
+        return recorded_snapshot(self.run)
+
+    def backtest(self):
+        """The out-of-time backtest the run recorded (backtest.json), or None."""
+        from toolkit.run.provenance import recorded_backtest
+
+        return recorded_backtest(self.run)
+
+    def movement(self):
+        """Who moved between segments (flow.json) as a :class:`toolkit.run.provenance.Movement`,
+        or None. Read afresh on every call, not through the Run's cache: `segkit rules flow
+        --run` may record a flow while a viewer is open."""
+        from toolkit.run.provenance import recorded_movement
+
+        return recorded_movement(runs.Run(self.run.path))
+
+    def movement_stamp(self) -> float | None:
+        """When flow.json was last written (None: absent), so a viewer can notice a new flow."""
+        try:
+            return self.run.file(runs.FLOW).stat().st_mtime
+        except OSError:
+            return None
+
     def _summary(self) -> dict:
         try:
             return self.segments_summary() or {}
