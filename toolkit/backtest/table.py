@@ -39,8 +39,8 @@ def backtest_table(document: dict) -> Table:
 def backtest_lines(document: dict) -> list[str]:
     """What each fold trained and tested on, then the verdict: lines printed under the table
     (a caption would wrap at the table's width)."""
-    lines = [f"fold {i}: train {f['train_as_of']} ({f['train_rows']:,} rows) -> test "
-             f"{f['test_as_of']} ({f['rows']:,}, {f['positives']:,} buyers)"
+    lines = [f"fold {i}: {f['train_as_of']} ({f['train_rows']:,} rows) -> "
+             f"{f['test_as_of']} ({f['rows']:,} rows, {f['positives']:,} buyers)"
              for i, f in enumerate(document["folds"], 1)]
     for i, f in enumerate(document["folds"], 1):
         lines.extend(f"fold {i}: {note}" for note in f.get("notes", []))
