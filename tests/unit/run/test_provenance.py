@@ -213,3 +213,23 @@ def test_a_broken_backtest_is_one_line(doc, needle):
     with pytest.raises(SegkitError) as exc:
         backtest_of(doc, "run/backtest.json")
     assert "\n" not in str(exc.value) and needle in str(exc.value) and "run/backtest.json" in str(exc.value)
+
+
+def test_run_view_hands_out_what_the_run_recorded(tmp_path):
+    """The TUI reads these through RunView, never the files; a flow recorded after the view
+    was opened is seen (not cached)."""
+    from toolkit.run.view import RunView
+
+    run = tmp_path / "run"
+    run.mkdir()
+    view = RunView(run)
+    assert (view.snapshot_info(), view.backtest(), view.movement(), view.movement_stamp()) == \
+        (None, None, None, None)
+    (run / runs.SNAPSHOT).write_text(json.dumps({"as_of": "2026-06-30", "horizon_days": 30}))
+    (run / runs.BACKTEST).write_text(json.dumps(backtest_doc()))
+    a, b = _tables(tmp_path, "2026-05-31", "2026-06-30")
+    record_flow(run, flow_document(flow(RS, A, B, "id"), RS, a, b))
+    view2 = RunView(run)
+    assert str(view2.snapshot_info().as_of) == "2026-06-30" and len(view2.backtest().folds) == 2
+    assert view.movement().period == "2026-05-31 -> 2026-06-30"  # the first view sees it too
+    assert view.movement_stamp() is not None
