@@ -27,7 +27,7 @@ def backtest_command(
     id_column: str = typer.Option("customer_id", "--id-column", help="Customer id column (every table)."),
     time_column: str = typer.Option("ordered_at", "--time-column", help="Order date or timestamp column."),
     amount_column: str = typer.Option("amount", "--amount-column", help="Order amount column."),
-    as_of: list[str] = typer.Option([], "--as-of",
+    as_of: list[str] = typer.Option([], "--as-of", metavar="YYYY-MM-DD",
                                     help="As-of dates YYYY-MM-DD, in order, at least two (repeat): each "
                                          "consecutive pair is a fold. Default with --logs: the last 3 of "
                                          "logs.json's as_of_dates that make valid folds."),
