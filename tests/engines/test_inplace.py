@@ -150,7 +150,12 @@ def pg_port(request):
         except (FileNotFoundError, RuntimeError) as exc:
             unavailable(str(exc).splitlines()[0])
         request.addfinalizer(server.stop)
-    return server.port
+    port = getattr(server, "port", None)
+    if port is None:  # a fixture handing out a libpq string or URL instead
+        import re
+
+        port = int(re.search(r"(?:port=|:)(\d+)", str(getattr(server, "dsn", server))).group(1))
+    return port
 
 
 @pytest.fixture(params=ENGINES)
