@@ -23,6 +23,8 @@ from toolkit.rules import RuleColumnError, format_column, format_rule, format_va
 from toolkit.ruleset import Ruleset, Segment
 
 ROOT = Path(__file__).resolve().parents[2]
+# pyspark 4.3 warns on every Arrow conversion that it has not been certified with pandas 3
+pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning")
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +131,7 @@ def test_score_spark_rejects_text_in_a_numeric_column_and_non_spark_input(spark,
 # Ruleset.apply_spark
 
 
-@settings(max_examples=3, deadline=None, derandomize=True,
+@settings(max_examples=2, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                  HealthCheck.data_too_large])
 @given(st.lists(rules, min_size=30, max_size=30))
@@ -140,9 +142,8 @@ def test_spark_rules_match_polars_on_every_row(spark, nodes):
 
     sdf = to_spark(spark, FRAME, 2)
     rs = Ruleset("random", [Segment(f"s{k}", f"S{k}", "", format_rule(n)) for k, n in enumerate(nodes)])
-    selected = sdf.select("__row", *[rule_column(n, NAN_COLUMNS).alias(f"r{k}") for k, n in enumerate(nodes)])
-    selected = rs.apply_spark(selected.join(sdf, "__row"))
-    got = pl.from_arrow(selected.toArrow()).sort("__row")
+    selected = sdf.select("*", *[rule_column(n, NAN_COLUMNS).alias(f"r{k}") for k, n in enumerate(nodes)])
+    got = pl.from_arrow(rs.apply_spark(selected).toArrow()).sort("__row")
     expected = FRAME.select([to_polars(n, NAN_COLUMNS, FRAME.schema).fill_null(False).alias(f"r{k}")
                              for k, n in enumerate(nodes)])
     for k in range(len(nodes)):

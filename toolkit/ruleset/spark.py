@@ -15,6 +15,7 @@ pyspark is imported inside the functions: the core install needs neither pyspark
 
 from __future__ import annotations
 
+import operator
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -70,9 +71,11 @@ def segment_column(ruleset: "Ruleset", spark_schema: Any) -> Any:
     nan = ruleset.nan_columns(schema)
     if not ruleset.segments:
         return F.lit(ruleset.default.id)
+    compiler = _SparkCompiler(nan)  # one for all rules: column and literal objects are shared
+    false = F.lit(False)
     out = None
     for s in ruleset.segments:
-        cond = F.coalesce(rule_column(s.node, nan), F.lit(False))
+        cond = F.coalesce(compiler.expr(s.node), false)
         out = F.when(cond, F.lit(s.id)) if out is None else out.when(cond, F.lit(s.id))
     return out.otherwise(F.lit(ruleset.default.id))
 
@@ -83,31 +86,39 @@ def apply_spark(ruleset: "Ruleset", frame: Any, *, column: str = "segment") -> A
     return frame.withColumn(column, segment_column(ruleset, frame.schema))
 
 
+_OPS = {
+    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+    "==": operator.eq, "!=": operator.ne,
+}
+
+
 class _SparkCompiler:
+    """Rule AST -> Column. Every pyspark call is a round trip to the JVM, so the column, NaN-test
+    and literal objects (immutable) are made once per name or value and reused."""
+
     def __init__(self, nan_columns: set[str]):
         self.nan = nan_columns
+        self._cols: dict[str, Any] = {}
+        self._nans: dict[str, Any] = {}
+        self._lits: dict[tuple, Any] = {}
 
-    @staticmethod
-    def col(name: str) -> Any:
-        return spark_column(name)
+    def col(self, name: str) -> Any:
+        if name not in self._cols:
+            self._cols[name] = spark_column(name)
+        return self._cols[name]
 
-    @staticmethod
-    def lit(v: Value) -> Any:
-        from pyspark.sql import functions as F
-        from pyspark.sql import types as T
-
-        if v.kind == "string":
-            return F.lit(str(v.value))
-        if v.kind == "boolean":
-            return F.lit(bool(v.value))
-        if isinstance(v.value, float):
-            return F.lit(v.value).cast(T.DoubleType())
-        return F.lit(int(v.value)).cast(T.LongType())
+    def lit(self, v: Value) -> Any:
+        key = (v.kind, type(v.value), v.value)
+        if key not in self._lits:
+            self._lits[key] = _literal(v)
+        return self._lits[key]
 
     def is_nan(self, name: str) -> Any:
         from pyspark.sql import functions as F
 
-        return F.isnan(self.col(name))  # false on null, as Polars' is_nan().fill_null(False)
+        if name not in self._nans:  # false on null, as Polars' is_nan().fill_null(False)
+            self._nans[name] = F.isnan(self.col(name))
+        return self._nans[name]
 
     def present(self, name: str) -> Any:
         e = self.col(name).isNotNull()
@@ -127,9 +138,7 @@ class _SparkCompiler:
 
         if isinstance(node, Compare):
             c, v = self.col(node.column), self.lit(node.value)
-            test = {"<": c < v, "<=": c <= v, ">": c > v, ">=": c >= v,
-                    "==": c == v, "!=": c != v}[node.op]
-            return self.guarded(node.column, test)
+            return self.guarded(node.column, _OPS[node.op](c, v))
         if isinstance(node, InList):
             c = self.col(node.column)
             if not node.values:
@@ -156,6 +165,21 @@ class _SparkCompiler:
         if isinstance(node, Or):
             return _any([self.expr(n) for n in node.operands])
         raise TypeError(f"not a rule node: {node!r}")
+
+
+def _literal(v: Value) -> Any:
+    """A typed literal: text, boolean, DOUBLE for a decimal number, BIGINT for a whole one (as
+    :meth:`toolkit.rules.compile_polars._Compiler.lit` types them)."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    if v.kind == "string":
+        return F.lit(str(v.value))
+    if v.kind == "boolean":
+        return F.lit(bool(v.value))
+    if isinstance(v.value, float):
+        return F.lit(v.value).cast(T.DoubleType())
+    return F.lit(int(v.value)).cast(T.LongType())
 
 
 def _any(items: list[Any]) -> Any:
