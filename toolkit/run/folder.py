@@ -150,7 +150,7 @@ class Run:
                                   f"{type(value).__name__}, not an object)")
             return value
 
-        return self._cached(name, load)
+        return self._cached(f"json:{name}", load)
 
     def metrics(self) -> dict | None:
         """metrics.json, or None when the run was not trained."""
@@ -183,7 +183,7 @@ class Run:
 
             return Scorecard.load(path)
 
-        return self._cached(SCORECARD, load)
+        return self._cached(f"scorecard:{SCORECARD}", load)
 
     def require_scorecard(self) -> "Scorecard":
         """The compiled model; an error saying how to make one when the run has none."""

@@ -127,3 +127,19 @@ def test_monitor_and_report_say_a_corrupt_artifact_in_one_line(tmp_path):
         build_report(tmp_path, sql=False)
     _one_line(info)
     assert not (tmp_path / runs.REPORT_FILES).exists()  # nothing written before the check
+
+
+
+def test_json_and_loaded_objects_of_one_file_do_not_share_a_cache_entry(tmp_path, monkeypatch):
+    """Run.json(SCORECARD) after Run.scorecard() returned the Scorecard object (one cache key
+    for both), so `column_types_for_run(run)` failed after `run.require_scorecard()`."""
+    from toolkit.model.scorecard import Scorecard
+    from toolkit.run.folder import SCORECARD, Run
+
+    loaded = object()
+    monkeypatch.setattr(Scorecard, "load", classmethod(lambda cls, path: loaded))
+    (tmp_path / SCORECARD).write_text('{"kind": "scorecard"}')
+    run = Run(tmp_path)
+    assert run.scorecard() is loaded
+    assert run.json(SCORECARD) == {"kind": "scorecard"}
+    assert run.scorecard() is loaded
