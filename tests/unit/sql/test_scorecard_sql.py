@@ -1,16 +1,12 @@
 """Scorecard.to_sql: the SQL scores like the Polars scorer, in every engine we can run.
 
-Executed: DuckDB (always) and PostgreSQL when ``SEGKIT_TEST_PG`` holds a libpq connection
-string and ``psql`` is installed (e.g. ``SEGKIT_TEST_PG="host=/tmp/pg port=54329
-user=postgres"``). BigQuery, Snowflake and Spark SQL are parsed with sqlglot's parser for
-that dialect (no engine available in CI).
+Executed here: DuckDB. PostgreSQL and Spark SQL execute in tests/engines/test_sql_engines.py
+(a throwaway server and a local session the tests start themselves); BigQuery and Snowflake
+are parsed with sqlglot's parser for that dialect.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import warnings
 
 import duckdb
@@ -32,7 +28,6 @@ from toolkit.sql.dialects import DIALECTS, get_dialect
 from toolkit.sql.scorecard import _array, _num, _num_text, probability_error_bound, score_decimals
 
 TOL = 1e-9
-PG_DSN = os.environ.get("SEGKIT_TEST_PG")
 
 
 @pytest.fixture(scope="module")
@@ -249,69 +244,6 @@ def test_hostile_names_survive_every_dialect(hostile, dialect):
     kept = {c for c in mapped if c in strings}
     assert kept and kept <= set(HOSTILE_VALUES)
     assert tree.selects[0].alias_or_name == HOSTILE_ID
-
-
-# ---------------------------------------------------------------------------------------------
-# PostgreSQL (optional)
-
-needs_pg = pytest.mark.skipif(not (PG_DSN and shutil.which("psql")),
-                              reason="set SEGKIT_TEST_PG to a libpq connection string to run on PostgreSQL")
-
-
-def _pg_type(dtype) -> str:
-    if dtype == pl.Boolean:
-        return "boolean"
-    if dtype.is_numeric():
-        return "bigint" if dtype.is_integer() else "double precision"
-    return "text"
-
-
-def run_postgres(frame: pl.DataFrame, sql: str, table: str, tmp_path) -> pl.DataFrame:
-    def ident(name: str) -> str:
-        return '"' + name.replace('"', '""') + '"'
-
-    csv = tmp_path / "data.csv"
-    frame.write_csv(csv, null_value="")
-    columns = ", ".join(f"{ident(c)} {_pg_type(t)}" for c, t in frame.schema.items())
-    script = tmp_path / "run.sql"
-    script.write_text(
-        f"\\set ON_ERROR_STOP 1\nSET client_min_messages = warning;\n"
-        f"DROP TABLE IF EXISTS {ident(table)};\nCREATE TABLE {ident(table)} ({columns});\n"
-        f"\\copy {ident(table)} FROM '{csv}' WITH (FORMAT csv, HEADER true)\n"
-        f"\\o {tmp_path / 'out.csv'}\nCOPY ({sql}) TO STDOUT WITH (FORMAT csv);\n\\o\n"
-        f"DROP TABLE {ident(table)};\n", encoding="utf-8")
-    done = subprocess.run(["psql", PG_DSN, "-q", "-X", "-f", str(script)], capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[:2000]
-    # (the output alias is checked by parsing the SQL; the CSV carries values only)
-    id_column = frame.columns[0]
-    out = pl.read_csv(tmp_path / "out.csv", has_header=False, infer_schema=False,
-                      new_columns=[id_column, "purchase_probability"])
-    out = out.with_columns(pl.col("purchase_probability").cast(pl.Float64))
-    # no ORDER BY in the scoring query: align rows on the id
-    return frame.select(pl.col(id_column).cast(pl.Utf8)).join(out, on=id_column, how="left", maintain_order="left")
-
-
-@needs_pg
-def test_postgres_matches_polars(fitted, card, tmp_path):
-    edge = fx.edge_frame(card, fitted)
-    # PostgreSQL raises "value out of range" where a ratio over/underflows a double
-    # (documented limit): keep ratio inputs within 1e-300..1e300 in magnitude for this engine
-    def tame(c):
-        a = pl.col(c).abs()
-        return a.is_null() | a.is_nan() | a.is_infinite() | (a == 0) | ((a > 1e-300) & (a < 1e300))
-    edge = edge.filter(tame("total_spend_365d") & tame("orders_365d"))
-    frame = pl.concat([fitted.frame.with_columns(pl.col(c).cast(pl.Float64) for c in
-                                                 ["orders_90d", "orders_365d"]), edge], how="vertical_relaxed")
-    result = run_postgres(frame, card.to_sql("postgres", table="segkit_customers"), "segkit_customers", tmp_path)
-    assert_same_scores(card, frame, result, fx.ID)
-
-
-@needs_pg
-def test_postgres_hostile_names(hostile, tmp_path):
-    card, frame = hostile[0], hostile[1]
-    table = 'my "customers"; x'
-    result = run_postgres(frame, card.to_sql("postgres", table=table), table, tmp_path)
-    assert_same_scores(card, frame, result, HOSTILE_ID)
 
 
 # ---------------------------------------------------------------------------------------------
