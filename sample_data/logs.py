@@ -107,6 +107,7 @@ PERSONA_SHARES = (0.12, 0.25, 0.17, 0.18, 0.28)
 STATES: tuple[str, ...] = ("active", "cooling", "lapsed", "reactivated")
 ORDER_MULT = np.array([1.0, 0.25, 0.015, 1.25])
 SESSION_MULT = np.array([1.0, 0.35, 0.05, 1.3])
+DEPTH_MULT = np.array([1.0, 0.6, 0.4, 1.15])     # pages, time and cart adds per browsing session
 ENGAGE_MULT = np.array([1.0, 0.6, 0.15, 1.2])   # email/push/SMS engagement by state
 LATENT_TYPES: tuple[str, ...] = ("champion", "loyal", "bargain_hunter", "window_shopper",
                                  "new_customer", "lapsed")
@@ -409,7 +410,9 @@ def simulate(customers: int, seed: int, *, progress: Progress | None = None) -> 
     say(STAGES[4])
     n_browse = rng.poisson(sessions_rate[:, None] * SESSION_MULT[st] * exposure)
     del st
-    b_cust, _, b_when = expand(n_browse)
+    b_cust, b_month, b_when = expand(n_browse)
+    depth = np.concatenate([DEPTH_MULT[np.maximum(state[b_cust, b_month], 0)], np.ones(no)])
+    del b_month
     del n_browse
     nb = b_cust.size
     # purchase sessions: one per order, starting a few minutes before it
@@ -428,13 +431,14 @@ def simulate(customers: int, seed: int, *, progress: Progress | None = None) -> 
         return np.asarray(_P[name], dtype=np.float64)[stp]
 
     duration = np.where(purchase, np.concatenate([np.zeros(nb), p_dur]),
-                        np.round(np.exp(np.log(per("duration")) + 0.6 * rng.standard_normal(ns)), 1))
+                        np.round(np.exp(np.log(per("duration") * depth) + 0.6 * rng.standard_normal(ns)), 1))
     del p_dur
-    page_views = (1 + rng.poisson(per("pages") - 1.0 + 2.0 * purchase)).astype(np.int32)
+    page_views = (1 + rng.poisson((per("pages") - 1.0) * depth + 2.0 * purchase)).astype(np.int32)
     product_views = rng.binomial(page_views, per("product_share")).astype(np.int32)
     product_views = np.where(purchase, np.maximum(product_views, 1), product_views)
     cart_i = np.minimum(P("cart") * keen ** 0.7, 0.6)   # keen buyers add more of what they view
-    cart_adds = rng.binomial(product_views, cart_i[s_cust])
+    cart_adds = rng.binomial(product_views, np.minimum(cart_i[s_cust] * depth, 0.9))
+    del depth
     order_items = np.concatenate([np.zeros(nb, np.int32), items])
     cart_adds = np.where(purchase, np.clip(np.maximum(cart_adds, order_items), 1, product_views),
                          cart_adds).astype(np.int32)

@@ -31,7 +31,7 @@ from toolkit.data.outputs import check_outputs
 from toolkit.errors import SegkitError
 
 __all__ = ["FILES", "INFO_FILE", "STAGES", "WRITING", "LATENT_TYPES", "PERSONAS", "STATES",
-           "generate_logs", "write_logs", "output_paths", "as_of_dates", "end_date"]
+           "generate_logs", "write_logs", "output_paths", "check_logs_dir", "as_of_dates", "end_date"]
 
 Progress = Callable[[str], None]
 
@@ -65,7 +65,8 @@ def generate_logs(customers: int = DEFAULT_CUSTOMERS, seed: int = 42, *,
     return simulate(_whole(customers, "customers", 1), _whole(seed, "seed", 0), progress=progress)
 
 
-def _check_dir(out_dir: str | os.PathLike) -> dict[str, Path]:
+def check_logs_dir(out_dir: str | os.PathLike) -> dict[str, Path]:
+    """The output paths, after checking (touching nothing) that they can all be written."""
     text = os.fspath(out_dir)
     if not str(text).strip():
         raise SegkitError("the logs folder name is empty; give a folder such as logs/")
@@ -85,7 +86,7 @@ def write_logs(out_dir: str | os.PathLike, customers: int = DEFAULT_CUSTOMERS, s
     checked before the work; each file is written under a temporary name and renamed, so a
     reader never sees half a file.
     """
-    paths = _check_dir(out_dir)            # before the work, not after it
+    paths = check_logs_dir(out_dir)            # before the work, not after it
     world = generate_logs(customers, seed, progress=progress)
     (progress or (lambda message: None))(WRITING)
     paths["info"].parent.mkdir(parents=True, exist_ok=True)
