@@ -189,3 +189,32 @@ def test_odd_names_score_in_duckdb_through_both_compilers():
     assert got.columns == [names["ident"], "purchase_probability"]
     assert got["purchase_probability"].to_list() == pytest.approx(card.predict_proba(frame).tolist(), abs=1e-12)
     assert segments == {"a": "others", "b": "others", "c": "others", "d": "busy"}
+
+
+@pytest.mark.parametrize("dialect", ["snowflake", "bigquery"])
+def test_both_artifacts_resolve_to_the_columns_of_an_ordinary_table(dialect):
+    """The identifier policy read the way the warehouse reads it (sqlglot's name resolution
+    for the dialect: Snowflake folds unquoted names to upper case and keeps quoted ones;
+    BigQuery compares column names case-insensitively): every column the scorecard SQL and the
+    ruleset SQL read is a column of ``CREATE TABLE customers (orders_90d ..., country ...)``
+    written without quotes, as warehouses are usually loaded."""
+    from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
+
+    def resolved(sql: str) -> set[str]:
+        tree = normalize_identifiers(sqlglot.parse_one(sql, read=dialect), dialect=dialect)
+        innermost = [s for s in tree.find_all(exp.Select) if s.find(exp.Table)][-1]
+        return {c.name for c in innermost.find_all(exp.Column)} | {t.name for t in tree.find_all(exp.Table)}
+
+    ddl = sqlglot.parse_one("CREATE TABLE customers (customer_id TEXT, orders_90d INT, country TEXT)",
+                            read=dialect)
+    table = normalize_identifiers(ddl, dialect=dialect)
+    ordinary = {c.name for c in table.find_all(exp.ColumnDef)} | {table.find(exp.Table).name}
+    card_sql = tiny_card(num="orders_90d").to_sql(dialect, table="customers")
+    rules_sql = tiny_ruleset("orders_90d").to_sql(dialect, table="customers", id_column="customer_id")
+    for sql in (card_sql, rules_sql):
+        assert resolved(sql) <= ordinary, (resolved(sql), ordinary)
+    assert resolved(card_sql) == ordinary  # the scorecard reads all three columns
+    if dialect == "snowflake":
+        assert ordinary == {"CUSTOMERS", "CUSTOMER_ID", "ORDERS_90D", "COUNTRY"}
+        # quoted lower case (what the scorecard SQL wrote before) would miss ORDERS_90D
+        assert resolved('SELECT "orders_90d" FROM customers') - ordinary == {"orders_90d"}
