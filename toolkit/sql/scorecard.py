@@ -26,6 +26,22 @@ is a handful of arithmetic operations and array subscripts, whatever the number 
 
 Measured in DuckDB (2 shared cores, 50-term model): 2.4M rows in 2.7-3.5 s (bench/RESULTS.md).
 
+**Per engine** (:class:`~toolkit.sql.dialects.Dialect` fields ``search``, ``array_text``,
+``subscript``; bench/bench_engines.py measures each against the form above):
+
+* **PostgreSQL** pulls every subquery level up into the next, copying a column's expression
+  into each use: the step levels' ``r1 + step * (CUTS[r1 + step] <= x)`` doubled per level,
+  the planner's cost estimate reached ~670,000 for 180K rows and JIT compilation (which
+  starts above ``jit_above_cost`` = 100,000) took 28-36 s for a 1 s query. So PostgreSQL gets
+  no bin levels at all: each term reads ``WIDTH_BUCKET(x, cuts)``, PostgreSQL's binary
+  search in C, directly (:func:`_native_terms`): ~2 operations per main effect, cost ~76,000
+  for 180K rows (below the JIT threshold), 300 KB of text.
+* **Spark** analyses an ``ARRAY(1, 2, ...)`` constructor as one expression per item: 30,000
+  items took 6-25 s to parse and analyse. Arrays are one string instead,
+  ``CAST(SPLIT('1,2,..', ',') AS ARRAY<BIGINT>)``, folded to a constant once by the optimizer,
+  and read with ``TRY_ELEMENT_AT`` (indexes are always in range; ANSI mode's ``ELEMENT_AT``
+  on a folded array costs ~4x more per row).
+
 Text size: BigQuery and Snowflake cap a statement at about 1 MB, and a 50-term model
 (40 features, 10 pairs, ~21,000-30,000 merged score cells) used to need 0.73-1.01 MB. Now
 0.46-0.49 MB for the current demo model (0.55-0.58 MB for a 30,000-cell one), from DuckDB
@@ -78,10 +94,11 @@ innermost SELECT and as the output id alias)::
 
 Dialects: duckdb, postgres, bigquery, snowflake, spark, and their aliases
 (:func:`toolkit.sql.dialects.get_dialect`). Array subscripts are emitted per dialect
-(:attr:`Dialect.subscript`): ``(CAST('[..]' AS T[]))[i]`` (DuckDB, PostgreSQL), ``[..][ORDINAL(i)]`` (BigQuery),
-``GET([..], i - 1)`` (Snowflake, 0-based), ``ELEMENT_AT(ARRAY(..), i)`` (Spark). See
-tests/unit/sql/test_scorecard_sql.py for which were executed (DuckDB always; PostgreSQL when a
-server is available) and which are only parsed by sqlglot. Known limits: PostgreSQL cannot
+(:attr:`Dialect.subscript`): ``(CAST('[..]' AS T[]))[i]`` (DuckDB, PostgreSQL; PostgreSQL's
+score arrays start at 0, ``'[0:m]={..}'``), ``[..][ORDINAL(i)]`` (BigQuery), ``GET([..], i - 1)``
+(Snowflake, 0-based), ``TRY_ELEMENT_AT(CAST(SPLIT('..', ',') AS ARRAY<T>), i)`` (Spark).
+DuckDB, PostgreSQL and Spark execute the SQL in the tests (tests/engines/test_sql_engines.py);
+BigQuery and Snowflake are parsed by sqlglot. Known limits: PostgreSQL cannot
 CAST a boolean to DOUBLE PRECISION (segkit treats flags as nominal) and raises "value out
 of range" on a ratio that over- or underflows a double (inputs beyond 1e+-300); BigQuery and
 Snowflake cap query text at about 1 MB: see *Text size* (``len(to_sql(...))`` tells; fewer
