@@ -88,3 +88,18 @@ def test_no_dates_and_no_logs_json_is_one_line(logs, tmp_path):
     one_error_line(proc, "no logs.json", "--as-of")
     proc = cli(tmp_path, "backtest", "--orders", "bare/orders.parquet", "--out", "bt", codes=(2,))
     one_error_line(proc, "at least two --as-of dates")
+
+
+def test_backtest_on_generated_logs_has_the_oracle_on_every_fold(tmp_path):
+    """Logs from the generator (its write_logs, what `segkit generate --logs` writes): the
+    oracle comes from its truth.parquet, and no scorer beats it."""
+    from toolkit.data.generate_logs import write_logs as generate_logs
+
+    generate_logs(tmp_path / "logs", customers=3000, seed=5)
+    proc = cli(tmp_path, "backtest", "--logs", "logs", "--out", "bt", *SMALL)
+    data = json.loads((tmp_path / "bt" / "backtest.json").read_text())
+    assert len(data["folds"]) == 2 and data["truth"].endswith("truth.parquet")
+    for fold in data["folds"]:
+        oracle = fold["baselines"]["oracle"]["roc_auc"]
+        assert oracle >= max(m["roc_auc"] for m in [fold["model"], *fold["baselines"].values()])
+    assert "oracle" in proc.stdout
