@@ -18,18 +18,21 @@ Customers, personas and monthly states
 Every customer has a fixed persona (the ShopSphere types) and a hidden monthly state:
 
 ==============  =====  =================================================================
-persona         share  behaviour while active (orders and sessions a month, before noise)
+persona         share  behaviour while active (``orders_month`` before the rate factor k,
+                       browsing sessions a month)
 ==============  =====  =================================================================
-champion        12 %   ~2.4 orders, 12 browsing sessions, high spend, rarely lapses
-loyal           25 %   ~0.55 orders, 4 short app-heavy sessions, pays full price
-bargain_hunter  17 %   ~0.8 orders, 7 sessions, 75 % discounted, redeems coupons, opens email
-window_shopper  18 %   ~0.12 orders, 9 long sessions, many product views and wishlists
-lapsed          28 %   lapse-prone: ~0.45 orders when active, but usually in the lapsed state
+champion        12 %   2.6 orders, 12 sessions, high spend, rarely lapses
+loyal           25 %   0.6 orders, 4 app-heavy sessions, pays full price
+bargain_hunter  17 %   0.9 orders, 7 sessions, 75 % discounted, redeems coupons, opens email
+window_shopper  18 %   0.1 orders, 9 long sessions, many product views and wishlists
+lapsed          28 %   lapse-prone: 0.4 orders when active, mostly in the lapsed state
 ==============  =====  =================================================================
 
 The state follows a Markov chain, one step a month, with a transition matrix per persona
-(``TRANSITIONS``): ``active`` (rate x 1), ``cooling`` (x 0.3: visits and orders thin out),
-``lapsed`` (x 0.02: gone, hardly visits) and ``reactivated`` (x 1.25: came back, a burst).
+(``TRANSITIONS``): ``active`` (order rate x 1), ``cooling`` (x 0.25: visits and orders thin
+out), ``lapsed`` (x 0.015: gone, hardly visits) and ``reactivated`` (x 1.25: came back, a
+burst). About a third of customer-months are lapsed in the long run; 12 % of the lapsed come back
+each month (6 % for the lapse-prone persona).
 Lapsed customers come back (lapsed -> reactivated), active ones cool down and lapse, so
 customers move between segments from one as-of date to the next. Customers who sign up during
 the logs start ``reactivated`` (the onboarding burst) and place a welcome order in their
@@ -40,14 +43,18 @@ Within a customer-month everything is Poisson with a constant intensity, so even
 as Poisson counts per customer-month and placed at uniform times within the month (after the
 sign-up in the sign-up month):
 
-- orders: ``lambda_i * k * season(month) * ORDER_MULT[state]``; ``lambda_i`` is the
-  persona's median times lognormal noise and a gamma "activity" factor; ``k`` is one global
-  factor solved (bisection) so that the mean true probability at the default as-of is exactly
-  28 %; ``season`` peaks in November/December;
-- browsing sessions: ``sessions_i * SESSION_MULT[state]`` with ``sessions_i`` tied to
-  ``lambda_i`` (busy buyers browse more), plus one purchase session at each order (cart add
-  and checkout start), so the current state shows in the last 30 days' sessions, the
-  purchase-rate heterogeneity shows in the order counts, and a model can see both;
+- orders: ``lambda_i * k * season(month) * ORDER_MULT[state] * (1 + 0.15 * min(r, 12))``
+  where ``r`` is the customer's orders in the previous 3 months (purchases beget purchases:
+  the habit is in the logs, visible as ``orders_90d``); ``lambda_i`` is the persona's median
+  times lognormal noise (sigma 0.15-0.2) and a gamma "activity" factor; ``k`` is one global
+  factor solved by bisection (re-drawing the counts from the same random stream) so that the
+  mean true probability at the default as-of is 28 %; ``season`` peaks in November/December;
+- browsing sessions: ``sessions_i * SESSION_MULT[state]`` with ``sessions_i`` proportional
+  to ``lambda_i`` (keen buyers browse more), pages, time and cart adds per session scaled by
+  ``DEPTH_MULT[state]``, plus one purchase session at each order (cart adds, a checkout
+  start), so the current state shows in the last 30 days' sessions and the purchase-rate
+  heterogeneity in the order counts and the cart-add rate: the hidden state is observable
+  from logged behaviour rather than noise a model cannot see;
 - marketing: emails (~2 a month, with email consent), pushes (~1.5, push enabled) and SMS
   (~0.7, SMS opt-in) are ``sent``; each is opened/clicked with a per-customer rate scaled by
   the state's engagement; a click implies an open for email; discounted orders of customers
@@ -66,7 +73,9 @@ The oracle
 probability of at least one order in (as_of, as_of + 30 days]. The as-of is the end of month
 ``m``; the window covers ``f1 = min(30, D1) / D1`` of month ``m+1`` and ``f2 = (30 - D1) / D2``
 of month ``m+2`` when ``m+1`` is shorter than 30 days (February). With the hidden state
-``s0`` at month ``m`` and ``a = lambda_i k season(m+1)``, ``b = lambda_i k season(m+2)``:
+``s0`` at month ``m``, ``a = lambda_i k season(m+1) h(orders in months m-2..m)`` and
+``b = lambda_i k season(m+2) h(orders in months m-1..m)`` (``h`` the habit factor; month
+``m+1``'s orders are 0 on the event counted):
 
     P(no order) = sum_s1 T[s0, s1] exp(-a M[s1] f1) * sum_s2 T[s1, s2] exp(-b M[s2] f2)
 
@@ -76,8 +85,14 @@ customer's type at that date: ``new_customer`` within 90 days of sign-up, else `
 the lapsed state (or for the lapse-prone persona), else the persona; ``state`` is the hidden
 state.
 
-Everything is vectorised numpy (one loop over the 24 months for the Markov chain), driven by
-one ``numpy.random.Generator(seed)``: a seed and a customer count always give the same logs.
+Measured (``bench/check_logs_generator.py --customers 180000 --seed 42``): 36 s and 3.4 GB
+peak for 180K customers (2.6M orders, 18.3M sessions, 16.2M marketing events, 1.9M truth
+rows); at the default as-of the snapshot has 176K customers, 28.2 % positives, 7.7-7.9 %
+nulls in the marketing fields, 3 % in the profile fields and an oracle ROC-AUC of 0.889.
+
+Everything is vectorised numpy (loops only over the 24 months, for the Markov chain and the
+habit factor), driven by one ``numpy.random.Generator(seed)``: a seed and a customer count
+always give the same logs.
 """
 
 from __future__ import annotations
