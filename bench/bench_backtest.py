@@ -47,7 +47,8 @@ def logs_folder(customers: int, seed: int, given: Path | None) -> tuple[Path, fl
     return folder, time.perf_counter() - started
 
 
-def markdown(document: dict, customers: int, seconds: float, config: BacktestConfig) -> str:
+def markdown(document: dict, customers: int, seconds: float, config: BacktestConfig,
+             generated: bool = False) -> str:
     """The RESULTS.md section: one row per fold, ROC-AUC per scorer."""
     names = ["recency", "rfm_logistic", "bgnbd", "oracle"]
     head = ("| fold (train -> test) | rows | buyers | segkit | recency | RFM logistic | BG/NBD "
@@ -70,7 +71,8 @@ def markdown(document: dict, customers: int, seconds: float, config: BacktestCon
         f"`python bench/bench_backtest.py --customers {customers} --outer-bags {config.outer_bags} "
         f"--interactions {config.interactions}` ({machine()}): {customers:,} customers' logs, "
         f"{config.horizon_days}-day label, {seconds:.0f} s for the backtest, peak RSS "
-        f"{peak_rss_mb():,.0f} MB.",
+        f"{peak_rss_mb():,.0f} MB"
+        + (" (the logs were generated in the same process first)." if generated else "."),
         "",
         head, *rows, "",
         verdict + ".",
@@ -118,7 +120,8 @@ def main() -> None:
     console.print(f"backtest {seconds:.0f} s, peak RSS {peak_rss_mb():,.0f} MB -> {args.out}")
     if args.write:
         customers = int((sources.logs_info or {}).get("customers") or args.customers)
-        write_section("bench_backtest", markdown(document, customers, seconds, config))
+        write_section("bench_backtest", markdown(document, customers, seconds, config,
+                                                 generated=generated is not None))
 
 
 if __name__ == "__main__":
