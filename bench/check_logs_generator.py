@@ -50,7 +50,17 @@ def main() -> None:
     ap.add_argument("--keep", type=Path, help="write the logs here (kept) instead of a temp folder")
     args = ap.parse_args()
 
-    folder = args.keep or Path(tempfile.mkdtemp(prefix="segkit_logs_")) / "logs"
+    scratch = None if args.keep else Path(tempfile.mkdtemp(prefix="segkit_logs_"))
+    folder = args.keep or scratch / "logs"
+    try:
+        check(args, folder)
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def check(args: argparse.Namespace, folder: Path) -> None:
+    """Generate into ``folder`` and print every check (see the module docstring)."""
     print(f"== generate --logs: {args.customers:,} customers, seed {args.seed} -> {folder}")
     started = time.perf_counter()
     info = write_logs(folder, customers=args.customers, seed=args.seed)
