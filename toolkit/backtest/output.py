@@ -10,10 +10,10 @@ import io
 from pathlib import Path
 
 from toolkit.data.files import atomic_write_bytes, atomic_write_json
-from toolkit.run.folder import BACKTEST, Run
+from toolkit.run.folder import BACKTEST, BACKTEST_CHART, Run
 
 JSON_NAME = "backtest.json"
-CHART_NAME = "backtest.png"
+CHART_NAME = BACKTEST_CHART
 LABELS = {"model": "segkit (EBM)", "recency": "recency", "rfm_logistic": "RFM logistic",
           "bgnbd": "BG/NBD", "oracle": "oracle"}
 
@@ -74,16 +74,18 @@ def chart_png(document: dict) -> bytes:
 
 
 def write_backtest(document: dict, out_dir: str | Path, run: str | Path | None = None) -> list[Path]:
-    """backtest.json and backtest.png into ``out_dir`` (and backtest.json into ``run``),
-    each written atomically; the paths written."""
+    """backtest.json and backtest.png into ``out_dir`` (and both into ``run``, where the
+    report quotes them), each written atomically; the paths written."""
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
+    chart = chart_png(document)
     written = [atomic_write_json(folder / JSON_NAME, document, allow_nan=False),
-               atomic_write_bytes(folder / CHART_NAME, chart_png(document))]
+               atomic_write_bytes(folder / CHART_NAME, chart)]
     if run is not None:
         target = Run(run)
         target.path.mkdir(parents=True, exist_ok=True)
         written.append(atomic_write_json(target.file(BACKTEST), document, allow_nan=False))
+        written.append(atomic_write_bytes(target.file(BACKTEST_CHART), chart))
     return written
 
 
@@ -91,5 +93,5 @@ def output_paths(out_dir: str | Path, run: str | Path | None = None) -> list[Pat
     """The files :func:`write_backtest` will write (to check them before any work)."""
     paths = [Path(out_dir) / JSON_NAME, Path(out_dir) / CHART_NAME]
     if run is not None:
-        paths.append(Run(run).file(BACKTEST))
+        paths += [Run(run).file(BACKTEST), Run(run).file(BACKTEST_CHART)]
     return paths

@@ -175,12 +175,24 @@ def demo_command(
     outer_bags: int = typer.Option(4, help="EBM outer bags (fewer: faster)."),
     interactions: int = typer.Option(10, help="EBM pairwise interaction terms (fewer: faster)."),
     bootstraps: int = typer.Option(20, help="Bootstrap refits that measure segment stability."),
+    from_logs: bool = typer.Option(False, "--from-logs",
+                                   help="Start from raw logs instead of a customer table: generate "
+                                        "orders, sessions and marketing events, backtest out of "
+                                        "time, snapshot, train, segment, record the movement "
+                                        "between two as-of dates, report."),
 ) -> None:
     """Generate the sample, train, score, segment and report, all into --out."""
-    from toolkit.run.demo import run_demo
     from toolkit.data.outputs import check_outputs
 
     check_outputs(folders=[out])
+    if from_logs:
+        from toolkit.run.demo_logs import run_demo_from_logs
+
+        run_demo_from_logs(out, rows=rows, seed=seed, console=console, outer_bags=outer_bags,
+                           interactions=interactions, bootstraps=bootstraps)
+        return
+    from toolkit.run.demo import run_demo
+
     run_demo(out, rows=rows, seed=seed, console=console, outer_bags=outer_bags,
              interactions=interactions, bootstraps=bootstraps)
 

@@ -54,6 +54,8 @@ SNAPSHOT = "snapshot.json"
 """The sidecar of the snapshot the run's table came from (as-of, horizon, sources), if any."""
 BACKTEST = "backtest.json"
 """`segkit backtest --run RUN`: out-of-time folds for a run whose rows come from logs."""
+BACKTEST_CHART = "backtest.png"
+"""The backtest's ROC-AUC-per-fold chart, beside backtest.json (the report shows it)."""
 FLOW = "flow.json"
 """`segkit rules flow --run RUN`: segment movement between two snapshots (the Movement view)."""
 

@@ -27,7 +27,7 @@ from toolkit.run import folder as runs
 
 SIDECAR_SUFFIX = ".snapshot.json"
 """``segkit snapshot --out T`` writes its sidecar to ``T`` + this suffix."""
-BACKTEST_CHART = "backtest.png"
+BACKTEST_CHART = runs.BACKTEST_CHART
 """The AUC-per-fold chart ``segkit backtest --run RUN`` writes beside backtest.json."""
 METRICS = ("roc_auc", "pr_auc", "f1", "lift_top_decile")
 """What backtest.json records for the model and each baseline, per fold."""

@@ -116,6 +116,9 @@ def test_backtest_json_chart_and_run_copy(fold, tmp_path):
     assert json.loads((tmp_path / "run" / BACKTEST).read_text()) == data
     png = (tmp_path / "bt" / "backtest.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+    # the run gets the chart too: its report shows it beside the fold table
+    assert (tmp_path / "run" / "backtest.png").read_bytes() == png
+    assert len(written) == 4
 
 
 def test_table_fits_80_columns_with_whole_numbers(fold):
