@@ -28,6 +28,7 @@ import polars as pl
 
 from toolkit.backtest.history import ORDER_ID, Period, order_history
 from toolkit.errors import SegkitError
+from toolkit.schema import ID_COLUMN
 from toolkit.model.train import recency_column
 
 FREQUENCY_COLUMN = "orders_365d"
@@ -168,8 +169,8 @@ class Oracle:
     def score(self, period: Period) -> np.ndarray:
         if period.truth is None:
             raise Unavailable(f"oracle: no truth at {period.as_of.isoformat()}")
-        joined = (period.frame.select(pl.col(period.id_column).alias("customer_id"))
-                  .join(period.truth, on="customer_id", how="left", maintain_order="left"))
+        joined = (period.frame.select(pl.col(period.id_column).alias(ID_COLUMN))
+                  .join(period.truth, on=ID_COLUMN, how="left", maintain_order="left"))
         p = joined.get_column("true_probability").cast(pl.Float64).to_numpy().astype(float)
         missing = int((~np.isfinite(p)).sum())
         if missing:

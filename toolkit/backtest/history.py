@@ -16,9 +16,9 @@ import polars as pl
 from toolkit.errors import DataError, SegkitError
 from toolkit.schema import ID_COLUMN
 
-ORDER_ID = "customer_id"
+ORDER_ID = ID_COLUMN
 ORDER_TIME = "ordered_at"
-TRUTH_COLUMNS = ("customer_id", "as_of", "true_probability")
+TRUTH_COLUMNS = (ID_COLUMN, "as_of", "true_probability")
 
 
 @dataclass
@@ -92,9 +92,9 @@ def truth_at(truth: pl.DataFrame | None, as_of: date) -> pl.DataFrame | None:
     """The true probabilities at one date (``customer_id``, ``true_probability``), or None."""
     if truth is None:
         return None
-    rows = truth.filter(pl.col("as_of") == pl.lit(as_of)).select("customer_id", "true_probability")
+    rows = truth.filter(pl.col("as_of") == pl.lit(as_of)).select(ID_COLUMN, "true_probability")
     if rows.height == 0:
         return None
-    if rows.get_column("customer_id").is_duplicated().any():
+    if rows.get_column(ID_COLUMN).is_duplicated().any():
         raise SegkitError(f"the truth file has several rows per customer at {as_of.isoformat()}")
     return rows

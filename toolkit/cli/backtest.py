@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 
 from toolkit.cli import app
 from toolkit.errors import SegkitError
+from toolkit.schema import ID_COLUMN
 
 console = Console(log_path=False)
 
@@ -24,7 +25,7 @@ def backtest_command(
     sessions: Path = typer.Option(None, "--sessions", help="Sessions table (adds the behavioral features)."),
     marketing: Path = typer.Option(None, "--marketing", help="Marketing events (adds the marketing features)."),
     profiles: Path = typer.Option(None, "--profiles", help="Customer profile table (adds the profile features)."),
-    id_column: str = typer.Option("customer_id", "--id-column", help="Customer id column (every table)."),
+    id_column: str = typer.Option(ID_COLUMN, "--id-column", help="Customer id column (every table)."),
     time_column: str = typer.Option("ordered_at", "--time-column", help="Order date or timestamp column."),
     amount_column: str = typer.Option("amount", "--amount-column", help="Order amount column."),
     as_of: list[str] = typer.Option([], "--as-of", metavar="YYYY-MM-DD",

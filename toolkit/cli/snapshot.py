@@ -13,6 +13,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from toolkit.cli import app
 from toolkit.errors import SegkitError
+from toolkit.schema import ID_COLUMN
 
 console = Console(log_path=False)
 
@@ -40,7 +41,7 @@ def snapshot_command(
     marketing: Path = typer.Option(None, "--marketing", help="Marketing events (adds the marketing features)."),
     profiles: Path = typer.Option(None, "--profiles", help="Customer profile table (adds the profile features "
                                                            "and the consents that gate marketing features)."),
-    id_column: str = typer.Option("customer_id", "--id-column", help="Customer id column (every table)."),
+    id_column: str = typer.Option(ID_COLUMN, "--id-column", help="Customer id column (every table)."),
     time_column: str = typer.Option("ordered_at", "--time-column", help="Order date or timestamp column."),
     amount_column: str = typer.Option("amount", "--amount-column",
                                       help="Order amount column (negative amounts are refunds)."),

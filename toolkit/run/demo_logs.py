@@ -16,6 +16,7 @@ from rich.console import Console
 
 from toolkit.data.files import atomic_write_json
 from toolkit.run import folder as runs
+from toolkit.schema import ID_COLUMN
 
 LOGS = "logs"
 """The generated logs, inside the run folder."""
@@ -82,7 +83,7 @@ def run_demo_from_logs(out: str | Path, *, rows: int = 180_000, seed: int = 42,
     console.log(f"Snapshots as of {earlier} and {latest} -> {before_path}, {data_path}")
 
     label = f"purchased_next_{horizon}d"
-    train_config = TrainConfig(target=label, id_column="customer_id", seed=seed,
+    train_config = TrainConfig(target=label, id_column=ID_COLUMN, seed=seed,
                                outer_bags=outer_bags, interactions=interactions)
     started = time.perf_counter()
     with live_status(console, f"Training the purchase model on the snapshot at {latest}") as say:
@@ -130,7 +131,7 @@ def _record_flow(run: Path, ruleset, before: Path, after: Path) -> list[str]:
     from toolkit.run.provenance import flow_document, record_flow
 
     doc = flow_document(flow(ruleset, pl.read_parquet(before), pl.read_parquet(after),
-                             "customer_id"), ruleset, before, after)
+                             ID_COLUMN), ruleset, before, after)
     record_flow(run, doc)
     lines = [f"Movement {doc['as_of']['before']} -> {doc['as_of']['after']} "
              f"({run / runs.FLOW}):"]
