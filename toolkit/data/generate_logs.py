@@ -17,7 +17,6 @@ README "Starting from your own orders").
 
 from __future__ import annotations
 
-import operator
 import os
 from pathlib import Path
 from typing import Callable
@@ -27,6 +26,7 @@ import polars as pl
 from sample_data.logs import (LATENT_TYPES, PERSONAS, STAGES, STATES, World, as_of_dates,
                               end_date, simulate)
 from toolkit.data.files import atomic_write_frame, atomic_write_json
+from toolkit.data.generate import _whole  # one rule for --rows/--seed in both generators
 from toolkit.data.outputs import check_outputs
 from toolkit.errors import SegkitError
 
@@ -41,14 +41,6 @@ WRITING = "Writing files"
 DEFAULT_CUSTOMERS = 180_000
 
 
-def _whole(value: object, name: str, minimum: int) -> int:
-    try:
-        number = operator.index(value)  # int and numpy integers, not floats or strings
-    except TypeError:
-        number = None
-    if number is None or isinstance(value, bool) or number < minimum:
-        raise SegkitError(f"{name} must be a whole number >= {minimum}, got {value!r}")
-    return number
 
 
 def output_paths(out_dir: str | os.PathLike) -> dict[str, Path]:
