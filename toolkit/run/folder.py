@@ -67,6 +67,22 @@ SEGMENT_OUTPUTS = (RULESET, SEGMENTS, ASSIGNMENTS)
 _ABSENT = object()
 
 
+def read_json_object(path: Path, what: str) -> dict:
+    """A JSON file that must hold an object (a run's JSON artifact, a snapshot sidecar); one
+    line naming the file when it is not JSON, cannot be read, or holds something else."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise SegkitError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
+                          f"{exc.msg})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SegkitError(f"{path}: cannot read ({exc})") from None
+    if not isinstance(value, dict):
+        raise SegkitError(f"{path}: not {what} (the file holds a JSON {type(value).__name__}, "
+                          "not an object)")
+    return value
+
+
 class Run:
     """One run folder: where each artifact lives and typed, cached loaders for them.
 
@@ -138,19 +154,7 @@ class Run:
         """A JSON artifact (an object), or None when the run does not have it."""
         def load() -> dict | None:
             path = self.file(name)
-            if not path.exists():
-                return None
-            try:
-                value = json.loads(path.read_text(encoding="utf-8"))
-            except json.JSONDecodeError as exc:
-                raise SegkitError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
-                                  f"{exc.msg})") from None
-            except (OSError, UnicodeDecodeError) as exc:
-                raise SegkitError(f"{path}: cannot read ({exc})") from None
-            if not isinstance(value, dict):
-                raise SegkitError(f"{path}: not a segkit {name} (the file holds a JSON "
-                                  f"{type(value).__name__}, not an object)")
-            return value
+            return read_json_object(path, f"a segkit {name}") if path.exists() else None
 
         return self._cached(f"json:{name}", load)
 

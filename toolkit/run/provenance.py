@@ -13,7 +13,6 @@ readable :class:`SegkitError` line naming it, never a KeyError deep in a viewer.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -60,17 +59,7 @@ def sidecar_path(table: str | os.PathLike) -> Path:
 
 
 def _read_object(path: Path) -> dict:
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise SegkitError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
-                          f"{exc.msg})") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SegkitError(f"{path}: cannot read ({exc})") from None
-    if not isinstance(value, dict):
-        raise SegkitError(f"{path}: not a snapshot sidecar (a JSON {type(value).__name__}, "
-                          "not an object)")
-    return value
+    return runs.read_json_object(path, "a snapshot sidecar")
 
 
 def _count(doc: dict, key: str, where: Path | str, *, positive: bool = False) -> int | None:
