@@ -98,3 +98,18 @@ def test_model_customer_rules_compare(demo, svg):
         assert await shot(app, pilot) == svg(name="compare")
 
     drive(SegkitApp(demo, strict=True, watch_disk=None), steps)
+
+
+def test_movement(demo, svg):
+    """The Movement tab of a run with a recorded flow (matrix, stayed shares, moves and their
+    campaigns): its look is what a marketer reads, so it is pinned like the other tabs."""
+    from test_movement import record
+
+    record(demo)
+
+    async def steps(app, pilot):
+        await pilot.press("6")
+        assert app.query_one(TabbedContent).active == "movement"
+        assert await shot(app, pilot) == svg(name="movement")
+
+    drive(SegkitApp(demo, strict=True, watch_disk=None), steps)
