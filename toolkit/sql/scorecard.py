@@ -393,7 +393,7 @@ def _grid_terms(plan: list, query: exp.Select, f_alias: list[str], d: Dialect,
         if len(cuts) == 0:
             bins.append((f"r{f}", _int(1)))
             continue
-        grid = grids[f] = plan_grid(cuts)
+        grid = grids[f] = plan_grid(cuts, max_cells=d.grid_cells)
         clipped = _least(_greatest(x, _num(grid.low, d)), _num(grid.top, d))
         cell = exp.Floor(this=_mul(_paren(exp.Sub(this=clipped, expression=_num(grid.base, d))), _num(grid.scale, d)))
         cell = exp.cast(cell, _int_type())
@@ -622,7 +622,52 @@ def build_query(card: Scorecard, dialect: str | Dialect = "duckdb", table: str =
     final = exp.Select(expressions=[exp.Alias(this=col(ID_ALIAS), alias=_ident(card.id_column, d)),
                                     exp.Alias(this=prob, alias=_ident(PROBABILITY_COLUMN, d))])
     final = final.from_(query.subquery("__segkit_scores", copy=False), copy=False)
+    if d.array_columns and not native:
+        _arrays_as_columns(final, d)
     return final
+
+
+ARRAYS_ALIAS = "__segkit_arrays"
+
+
+def _arrays_as_columns(final: exp.Select, d: Dialect) -> None:
+    """Move every array literal of the query into one row, ``(SELECT CAST('[..]' AS T[]) AS
+    "__segkit_a0", ...) AS __segkit_arrays``, cross-joined at the level above the table read
+    and carried up as columns; each ``(CAST('[..]' AS T[]))[i]`` becomes ``"__segkit_a0"[i]``.
+
+    Why: DuckDB folds a constant list, but evaluates the folded constant into a fresh vector
+    for every 2,048-row chunk, copying all its items (the 50-term demo model has ~50,000-
+    90,000 array items: ~25-45 copies per row). A column of the one-row table is a constant
+    vector that references the list, so a lookup costs the subscript only. Identical arrays
+    are declared once. The innermost SELECT (the user's table and columns) is unchanged.
+    """
+    chain = [final]
+    while True:
+        source = chain[-1].args.get("from_") or chain[-1].args.get("from")
+        if source is None or not isinstance(source.this, exp.Subquery):
+            break
+        chain.append(source.this.this)
+    names: dict[str, str] = {}
+    defs: list[exp.Expression] = []
+    for level in reversed(chain[:-1]):  # bins first, scores last
+        for projection in level.expressions:
+            for bracket in list(projection.find_all(exp.Bracket)):
+                arr = bracket.this.this if isinstance(bracket.this, exp.Paren) else None
+                if not (isinstance(arr, exp.Cast) and isinstance(arr.this, exp.Literal) and arr.this.is_string):
+                    continue
+                key = arr.sql(dialect=d.name)
+                if key not in names:
+                    names[key] = f"__segkit_a{len(names)}"
+                    defs.append(exp.Alias(this=arr.copy(), alias=_ident(names[key], d)))
+                bracket.set("this", _col(names[key], d))
+    if not defs or len(chain) < 3:
+        return
+    # chain: final, ..., the NaN level, the table read. Columns are carried by every level
+    # between the join (the NaN level) and the final SELECT, which only reads them.
+    for level in chain[1:-1]:
+        level.select(*[exp.Alias(this=_col(n, d), alias=_ident(n, d)) for n in names.values()], copy=False)
+    arrays = exp.Select(expressions=defs).subquery(ARRAYS_ALIAS, copy=False)
+    chain[-2].join(arrays, join_type="cross", copy=False)
 
 
 def to_sql(card: Scorecard, dialect: str | Dialect = "duckdb", table: str = "customers", *,
