@@ -210,7 +210,7 @@ class Dialect:
 _RECORDS: tuple[Dialect, ...] = (
     Dialect("duckdb", (), _double_quote, _doubled_string, "DOUBLE", "isnan",
             plain_doubles=False, array_text="[]", typed_double_arrays=False, subscript="bracket",
-            grid_cells=8192, array_columns=True),
+            grid_cells=16384, array_columns=True),
     Dialect("postgres", ("postgresql", "pg"), _double_quote, _doubled_string, "DOUBLE PRECISION", None,
             plain_doubles=True, array_text="{}", typed_double_arrays=False, subscript="bracket",
             search="width_bucket"),

@@ -42,10 +42,23 @@ Measured in DuckDB (2 shared cores, 50-term model): 2.4M rows in 2.7-3.5 s (benc
   and read with ``TRY_ELEMENT_AT`` (indexes are always in range; ANSI mode's ``ELEMENT_AT``
   on a folded array costs ~4x more per row).
 
+* **DuckDB** folds ``CAST('[..]' AS INT[])`` to a constant list, but evaluates that constant
+  into a fresh vector for every 2,048-row chunk, copying all of its items (~50,000 items per
+  chunk on the demo model). So its arrays are declared once, as the columns of a one-row
+  derived table cross-joined above the table read (``__segkit_arrays``) and carried up the
+  levels; a column of a one-row table is a constant vector that references the list
+  (:func:`_arrays_as_columns`). With the copy gone a large grid costs nothing per row, so
+  DuckDB grids go up to 16,384 cells whatever the number of cuts
+  (:attr:`Dialect.grid_cells`): the demo model needs 17 search steps (3 levels) instead of 42
+  (5 levels), at 0.73 MB of text instead of 0.46 MB (DuckDB has no statement cap). DuckDB's fixed cost per query,
+  parsing, binding and optimising the statement, is ~0.08 s (10 rows); the rest is ~600
+  vectorised operations per row (bench/RESULTS.md, *Engines*).
+
 Text size: BigQuery and Snowflake cap a statement at about 1 MB, and a 50-term model
 (40 features, 10 pairs, ~21,000-30,000 merged score cells) used to need 0.73-1.01 MB. Now
-0.46-0.49 MB for the current demo model (0.55-0.58 MB for a 30,000-cell one), from DuckDB
-(smallest) through PostgreSQL, BigQuery and Spark to Snowflake. What made it smaller:
+0.46-0.49 MB for the current demo model (0.55-0.58 MB for a 30,000-cell one), from
+PostgreSQL through BigQuery and Spark to Snowflake; DuckDB, which has no cap, trades text
+for speed (0.73 MB: its larger grids, above). What made it smaller:
 
 * **Scores as integers.** ``precision="auto"`` writes each score as ``round(s * 10**d)``
   (``d`` = 11 for 9-80 terms; ``0`` for exact zeros) and the logit as ``intercept +
@@ -91,11 +104,14 @@ innermost SELECT and as the output id alias)::
     FROM (step levels: r1 = r1 + step * (CUTS[r1 + step] <= x))
     FROM (grid: r1 = START[cell(x)]; nominal: CASE x IN (...))
     FROM (features: ratios)  FROM (NaN -> NULL)  FROM (CAST inputs)  FROM <table>
+    (DuckDB: the NaN level also CROSS JOINs (SELECT CAST('[..]' AS T[]) AS "__segkit_a0", ..)
+    AS __segkit_arrays, and every level above carries the "__segkit_a*" columns)
 
 Dialects: duckdb, postgres, bigquery, snowflake, spark, and their aliases
 (:func:`toolkit.sql.dialects.get_dialect`). Array subscripts are emitted per dialect
-(:attr:`Dialect.subscript`): ``(CAST('[..]' AS T[]))[i]`` (DuckDB, PostgreSQL; PostgreSQL's
-score arrays start at 0, ``'[0:m]={..}'``), ``[..][ORDINAL(i)]`` (BigQuery), ``GET([..], i - 1)``
+(:attr:`Dialect.subscript`): ``(CAST('[..]' AS T[]))[i]`` (PostgreSQL, whose score arrays
+start at 0, ``'[0:m]={..}'``; DuckDB: ``"__segkit_a7"[i]``, the array declared once in
+``__segkit_arrays``), ``[..][ORDINAL(i)]`` (BigQuery), ``GET([..], i - 1)``
 (Snowflake, 0-based), ``TRY_ELEMENT_AT(CAST(SPLIT('..', ',') AS ARRAY<T>), i)`` (Spark).
 DuckDB, PostgreSQL and Spark execute the SQL in the tests (tests/engines/test_sql_engines.py);
 BigQuery and Snowflake are parsed by sqlglot. Known limits: PostgreSQL cannot
