@@ -168,6 +168,13 @@ class Dialect:
     # or "width_bucket" (PostgreSQL's native ``width_bucket(x, cuts_array)``, a binary search
     # in C: one function call instead of a subquery level per step)
     search: str = "grid"
+    # grid search only: the largest grid (cells) a feature may get; None: plan_grid's
+    # default (up to 8 cells a cut), which keeps the text small where statements are capped
+    grid_cells: int | None = None
+    # grid search only: every array is declared once, as a column of a one-row derived table
+    # cross-joined below the bin levels and carried up, instead of a literal in the
+    # expression (DuckDB copies a constant list into every 2,048-row vector it evaluates)
+    array_columns: bool = False
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -202,7 +209,8 @@ class Dialect:
 
 _RECORDS: tuple[Dialect, ...] = (
     Dialect("duckdb", (), _double_quote, _doubled_string, "DOUBLE", "isnan",
-            plain_doubles=False, array_text="[]", typed_double_arrays=False, subscript="bracket"),
+            plain_doubles=False, array_text="[]", typed_double_arrays=False, subscript="bracket",
+            grid_cells=16384, array_columns=True),
     Dialect("postgres", ("postgresql", "pg"), _double_quote, _doubled_string, "DOUBLE PRECISION", None,
             plain_doubles=True, array_text="{}", typed_double_arrays=False, subscript="bracket",
             search="width_bucket"),

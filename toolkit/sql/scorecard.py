@@ -24,7 +24,9 @@ is a handful of arithmetic operations and array subscripts, whatever the number 
    Nominal axes map categories with ``CASE WHEN x IN ('a', 'b') THEN k``; categories
    scoring like an unseen one fall to ELSE.
 
-Measured in DuckDB (2 shared cores, 50-term model): 2.4M rows in 2.7-3.5 s (bench/RESULTS.md).
+Measured in DuckDB (2 shared cores, 50-term model): 2.4M rows in 2.55-2.76 s, 1.8-1.9x the
+Polars path; 180K rows in 0.34 s, 3.4x, of which ~0.09 s is binding and optimising the
+statement (bench/RESULTS.md, *DuckDB: arrays declared once*).
 
 **Per engine** (:class:`~toolkit.sql.dialects.Dialect` fields ``search``, ``array_text``,
 ``subscript``; bench/bench_engines.py measures each against the form above):
@@ -42,10 +44,23 @@ Measured in DuckDB (2 shared cores, 50-term model): 2.4M rows in 2.7-3.5 s (benc
   and read with ``TRY_ELEMENT_AT`` (indexes are always in range; ANSI mode's ``ELEMENT_AT``
   on a folded array costs ~4x more per row).
 
+* **DuckDB** folds ``CAST('[..]' AS INT[])`` to a constant list, but evaluates that constant
+  into a fresh vector for every 2,048-row chunk, copying all of its items (~50,000 items per
+  chunk on the demo model). So its arrays are declared once, as the columns of a one-row
+  derived table cross-joined above the table read (``__segkit_arrays``) and carried up the
+  levels; a column of a one-row table is a constant vector that references the list
+  (:func:`_arrays_as_columns`). With the copy gone a large grid costs nothing per row, so
+  DuckDB grids go up to 16,384 cells whatever the number of cuts
+  (:attr:`Dialect.grid_cells`): the demo model needs 17 search steps (3 levels) instead of 42
+  (5 levels), at 0.73 MB of text instead of 0.46 MB (DuckDB has no statement cap). DuckDB's fixed cost per query,
+  parsing, binding and optimising the statement, is ~0.08 s (10 rows); the rest is ~600
+  vectorised operations per row (bench/RESULTS.md, *Engines*).
+
 Text size: BigQuery and Snowflake cap a statement at about 1 MB, and a 50-term model
 (40 features, 10 pairs, ~21,000-30,000 merged score cells) used to need 0.73-1.01 MB. Now
-0.46-0.49 MB for the current demo model (0.55-0.58 MB for a 30,000-cell one), from DuckDB
-(smallest) through PostgreSQL, BigQuery and Spark to Snowflake. What made it smaller:
+0.46-0.49 MB for the current demo model (0.55-0.58 MB for a 30,000-cell one), from
+PostgreSQL through BigQuery and Spark to Snowflake; DuckDB, which has no cap, trades text
+for speed (0.73 MB: its larger grids, above). What made it smaller:
 
 * **Scores as integers.** ``precision="auto"`` writes each score as ``round(s * 10**d)``
   (``d`` = 11 for 9-80 terms; ``0`` for exact zeros) and the logit as ``intercept +
@@ -91,11 +106,14 @@ innermost SELECT and as the output id alias)::
     FROM (step levels: r1 = r1 + step * (CUTS[r1 + step] <= x))
     FROM (grid: r1 = START[cell(x)]; nominal: CASE x IN (...))
     FROM (features: ratios)  FROM (NaN -> NULL)  FROM (CAST inputs)  FROM <table>
+    (DuckDB: the NaN level also CROSS JOINs (SELECT CAST('[..]' AS T[]) AS "__segkit_a0", ..)
+    AS __segkit_arrays, and every level above carries the "__segkit_a*" columns)
 
 Dialects: duckdb, postgres, bigquery, snowflake, spark, and their aliases
 (:func:`toolkit.sql.dialects.get_dialect`). Array subscripts are emitted per dialect
-(:attr:`Dialect.subscript`): ``(CAST('[..]' AS T[]))[i]`` (DuckDB, PostgreSQL; PostgreSQL's
-score arrays start at 0, ``'[0:m]={..}'``), ``[..][ORDINAL(i)]`` (BigQuery), ``GET([..], i - 1)``
+(:attr:`Dialect.subscript`): ``(CAST('[..]' AS T[]))[i]`` (PostgreSQL, whose score arrays
+start at 0, ``'[0:m]={..}'``; DuckDB: ``"__segkit_a7"[i]``, the array declared once in
+``__segkit_arrays``), ``[..][ORDINAL(i)]`` (BigQuery), ``GET([..], i - 1)``
 (Snowflake, 0-based), ``TRY_ELEMENT_AT(CAST(SPLIT('..', ',') AS ARRAY<T>), i)`` (Spark).
 DuckDB, PostgreSQL and Spark execute the SQL in the tests (tests/engines/test_sql_engines.py);
 BigQuery and Snowflake are parsed by sqlglot. Known limits: PostgreSQL cannot
@@ -393,7 +411,7 @@ def _grid_terms(plan: list, query: exp.Select, f_alias: list[str], d: Dialect,
         if len(cuts) == 0:
             bins.append((f"r{f}", _int(1)))
             continue
-        grid = grids[f] = plan_grid(cuts)
+        grid = grids[f] = plan_grid(cuts, max_cells=d.grid_cells)
         clipped = _least(_greatest(x, _num(grid.low, d)), _num(grid.top, d))
         cell = exp.Floor(this=_mul(_paren(exp.Sub(this=clipped, expression=_num(grid.base, d))), _num(grid.scale, d)))
         cell = exp.cast(cell, _int_type())
@@ -622,7 +640,54 @@ def build_query(card: Scorecard, dialect: str | Dialect = "duckdb", table: str =
     final = exp.Select(expressions=[exp.Alias(this=col(ID_ALIAS), alias=_ident(card.id_column, d)),
                                     exp.Alias(this=prob, alias=_ident(PROBABILITY_COLUMN, d))])
     final = final.from_(query.subquery("__segkit_scores", copy=False), copy=False)
+    if d.array_columns and not native:
+        _arrays_as_columns(final, d)
     return final
+
+
+ARRAYS_ALIAS = "__segkit_arrays"
+
+
+def _arrays_as_columns(final: exp.Select, d: Dialect) -> None:
+    """Move every array literal of the query into one row, ``(SELECT CAST('[..]' AS T[]) AS
+    "__segkit_a0", ...) AS __segkit_arrays``, cross-joined at the level above the table read
+    and carried up as columns; each ``(CAST('[..]' AS T[]))[i]`` becomes ``"__segkit_a0"[i]``.
+
+    Why: DuckDB folds a constant list, but evaluates the folded constant into a fresh vector
+    for every 2,048-row chunk, copying all its items (the 50-term demo model has ~50,000-
+    90,000 array items: ~25-45 copies per row). A column of the one-row table is a constant
+    vector that references the list, so a lookup costs the subscript only. Identical arrays
+    are declared once. The innermost SELECT (the user's table and columns) is unchanged.
+    """
+    chain = [final]
+    while True:
+        source = chain[-1].args.get("from_") or chain[-1].args.get("from")
+        if source is None or not isinstance(source.this, exp.Subquery):
+            break
+        chain.append(source.this.this)
+    if len(chain) < 3:  # pragma: no cover - build_query always writes the cast and NaN levels
+        return
+    names: dict[str, str] = {}
+    defs: list[exp.Expression] = []
+    for level in reversed(chain[:-1]):  # bins first, scores last
+        for projection in level.expressions:
+            for bracket in list(projection.find_all(exp.Bracket)):
+                arr = bracket.this.this if isinstance(bracket.this, exp.Paren) else None
+                if not (isinstance(arr, exp.Cast) and isinstance(arr.this, exp.Literal) and arr.this.is_string):
+                    continue
+                key = arr.sql(dialect=d.name)
+                if key not in names:
+                    names[key] = f"__segkit_a{len(names)}"
+                    defs.append(exp.Alias(this=arr.copy(), alias=_ident(names[key], d)))
+                bracket.set("this", _col(names[key], d))
+    if not defs:
+        return
+    # chain: final, ..., the NaN level, the table read. Columns are carried by every level
+    # between the join (the NaN level) and the final SELECT, which only reads them.
+    for level in chain[1:-1]:
+        level.select(*[exp.Alias(this=_col(n, d), alias=_ident(n, d)) for n in names.values()], copy=False)
+    arrays = exp.Select(expressions=defs).subquery(ARRAYS_ALIAS, copy=False)
+    chain[-2].join(arrays, join_type="cross", copy=False)
 
 
 def to_sql(card: Scorecard, dialect: str | Dialect = "duckdb", table: str = "customers", *,
