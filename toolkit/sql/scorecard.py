@@ -671,10 +671,10 @@ def _split_spark_levels(query: exp.Select, d: Dialect) -> None:
     (``spark.sql.codegen.splitConsumeFuncByOperator``, on by default) only when the operator
     uses *all* the columns of its child, and a Project counts as using only the columns it
     references at least twice (``ProjectExec.usedInputs``). So a column that a level reads
-    once (a pass-through, or one use in an expression) is read as ``GREATEST(c, c)``, which
-    is ``c`` (NULL and NaN included) and which the optimizer keeps (it drops ``COALESCE(c, c)``
-    when ``c`` cannot be NULL): each level's code becomes a method of its own. The same rule
-    stops CollapseProject from merging the levels back into one.
+    once (a pass-through, or one use in an expression) is read as ``COALESCE(c, c)``, which
+    is ``c`` and which the optimizer keeps, or, where ``c`` can never be NULL (the optimizer
+    drops that COALESCE), ``GREATEST(c, c)``: each level's code becomes a method of its own.
+    The same rule stops CollapseProject from merging the levels back into one.
     """
     parent = query
     while True:
@@ -694,10 +694,13 @@ def _split_spark_levels(query: exp.Select, d: Dialect) -> None:
                 name = c.this.this if isinstance(c.this, exp.Var) else None
                 if name in names:
                     uses.setdefault(name, []).append(c)
-        for refs in uses.values():
+        for name, refs in uses.items():
             if len(refs) == 1:
                 ref = refs[0]
-                ref.replace(_greatest(ref.copy(), ref.copy()))
+                # positions (j) and nominal axes (c) are never NULL: Spark drops COALESCE there
+                never_null = name.strip("`")[:1] in ("j", "c")
+                ref.replace(_greatest(ref.copy(), ref.copy()) if never_null
+                            else exp.Coalesce(this=ref.copy(), expressions=[ref.copy()]))
         parent = child
 
 
