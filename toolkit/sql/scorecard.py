@@ -40,7 +40,11 @@ Measured in DuckDB (2 shared cores, 50-term model): 2.4M rows in 2.7-3.5 s (benc
   items took 6-25 s to parse and analyse. Arrays are one string instead,
   ``CAST(SPLIT('1,2,..', ',') AS ARRAY<BIGINT>)``, folded to a constant once by the optimizer,
   and read with ``TRY_ELEMENT_AT`` (indexes are always in range; ANSI mode's ``ELEMENT_AT``
-  on a folded array costs ~4x more per row).
+  on a folded array costs ~4x more per row). Whole-stage codegen compiled the whole query
+  into one 60 KB Java method, too large for the JIT (8,000 bytes), so every row ran in the
+  bytecode interpreter: Spark gets at most 8 bins, steps or terms per level, every level
+  reading each column below it twice, so each level becomes a method of its own
+  (:func:`_split_spark_levels`; 2.4M rows ~3x faster, bench/RESULTS.md).
 
 Text size: BigQuery and Snowflake cap a statement at about 1 MB, and a 50-term model
 (40 features, 10 pairs, ~21,000-30,000 merged score cells) used to need 0.73-1.01 MB. Now
