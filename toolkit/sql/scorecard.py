@@ -42,7 +42,11 @@ statement (bench/RESULTS.md, *DuckDB: arrays declared once*).
   items took 6-25 s to parse and analyse. Arrays are one string instead,
   ``CAST(SPLIT('1,2,..', ',') AS ARRAY<BIGINT>)``, folded to a constant once by the optimizer,
   and read with ``TRY_ELEMENT_AT`` (indexes are always in range; ANSI mode's ``ELEMENT_AT``
-  on a folded array costs ~4x more per row).
+  on a folded array costs ~4x more per row). Whole-stage codegen compiled the whole query
+  into one 60 KB Java method, too large for the JIT (8,000 bytes), so every row ran in the
+  bytecode interpreter: Spark gets at most 8 bins, steps or terms per level, every level
+  reading each column below it twice, so each level becomes a method of its own
+  (:func:`_split_spark_levels`; 2.4M rows ~3x faster, bench/RESULTS.md).
 
 * **DuckDB** folds ``CAST('[..]' AS INT[])`` to a constant list, but evaluates that constant
   into a fresh vector for every 2,048-row chunk, copying all of its items (~50,000 items per
@@ -148,6 +152,8 @@ LOGIT_CLAMP = 700.0
 # Worst-case |SQL - Polars| in probability that precision="auto" allows for rounding the
 # score literals (the tested contract is 1e-9; see score_decimals).
 AUTO_MAX_ERROR = 1e-10
+# Spark: bins and score terms computed per subquery level (see _split_spark_levels)
+SPARK_PER_LEVEL = 8
 
 
 # --------------------------------------------------------------------------------------------
@@ -398,6 +404,7 @@ def _grid_terms(plan: list, query: exp.Select, f_alias: list[str], d: Dialect,
     #    its terms' axes (each axis's cuts are merged where scores repeat, so U is small):
     #    r1 = start[cell(x)], refined by the step levels to r + 1 (r = cuts <= x).
     #    Nominal axes get their final 0-based position; p<i> = 1 when feature i is present.
+    spark = d.name == "spark"
     union: dict[int, np.ndarray] = {}
     for term in plan:
         for axis in term.axes:
@@ -407,15 +414,20 @@ def _grid_terms(plan: list, query: exp.Select, f_alias: list[str], d: Dialect,
     bins: list[tuple[str, exp.Expression]] = []
     for f, cuts in sorted(union.items()):
         x = col(f_alias[f])
-        bins.append((f"p{f}", exp.cast(exp.Not(this=_is_null(x.copy())), _int_type())))
+        if not spark:
+            bins.append((f"p{f}", exp.cast(exp.Not(this=_is_null(x.copy())), _int_type())))
         if len(cuts) == 0:
-            bins.append((f"r{f}", _int(1)))
-            continue
-        grid = grids[f] = plan_grid(cuts, max_cells=d.grid_cells)
-        clipped = _least(_greatest(x, _num(grid.low, d)), _num(grid.top, d))
-        cell = exp.Floor(this=_mul(_paren(exp.Sub(this=clipped, expression=_num(grid.base, d))), _num(grid.scale, d)))
-        cell = exp.cast(cell, _int_type())
-        bins.append((f"r{f}", _element(_array(grid.start, d, floats=False), cell, d, floats=False)))
+            r1 = _int(1)
+        else:
+            grid = grids[f] = plan_grid(cuts, max_cells=d.grid_cells)
+            clipped = _least(_greatest(x, _num(grid.low, d)), _num(grid.top, d))
+            cell = exp.Floor(this=_mul(_paren(exp.Sub(this=clipped, expression=_num(grid.base, d))),
+                                       _num(grid.scale, d)))
+            cell = exp.cast(cell, _int_type())
+            r1 = _element(_array(grid.start, d, floats=False), cell, d, floats=False)
+        if spark:  # no p column (narrower levels, see _split_spark_levels): r1 is NULL when missing
+            r1 = _case([(_is_null(x.copy()), exp.Null())], r1)
+        bins.append((f"r{f}", r1))
     nominal_axes: dict[tuple[int, int], str] = {}
     for t, term in enumerate(plan):
         for k, axis in enumerate(term.axes):
@@ -423,14 +435,20 @@ def _grid_terms(plan: list, query: exp.Select, f_alias: list[str], d: Dialect,
                 continue
             name = nominal_axes[(t, k)] = f"c{t}_{k}"
             bins.append((name, _nominal_index(axis, col(f_alias[axis.feature]), d)))
-    cols = [(ID_ALIAS, col(ID_ALIAS))] + [(a, col(a)) for a in f_alias] + bins
-    query = _level(cols, query, "__segkit_features", d)
+    if d.name == "spark":  # a few features per level: each level's code is one small method
+        for k in range(0, len(bins), SPARK_PER_LEVEL):
+            cols = [(ID_ALIAS, col(ID_ALIAS))] + [(a, col(a)) for a in f_alias]
+            cols += [(name, col(name)) for name, _ in bins[:k]] + bins[k:k + SPARK_PER_LEVEL]
+            query = _level(cols, query, f"__segkit_features{k}", d)
+    else:
+        cols = [(ID_ALIAS, col(ID_ALIAS))] + [(a, col(a)) for a in f_alias] + bins
+        query = _level(cols, query, "__segkit_features", d)
 
     # 5. binary-search steps inside grid cells: r1 += step * (CUTS1[r1 + step] <= x)
     carried = [name for name, _ in bins]
     depth = max((g.steps for g in grids.values()), default=0)
     for level in range(depth):
-        cols = [(ID_ALIAS, col(ID_ALIAS))] + [(a, col(a)) for a in f_alias]
+        updates: dict[str, exp.Expression] = {}
         for name in carried:
             f = int(name[1:]) if name.startswith("r") else None
             if f is not None and f in grids and level < grids[f].steps:
@@ -439,15 +457,20 @@ def _grid_terms(plan: list, query: exp.Select, f_alias: list[str], d: Dialect,
                 probe = _element(_array(grid.padded_cuts(), d, floats=True),
                                  _add(col(name), _int(step)), d, floats=True)
                 hit = exp.cast(exp.LTE(this=probe, expression=col(f_alias[f])), _int_type())
-                cols.append((name, _add(col(name), _mul(_int(step), hit))))
-            else:
-                cols.append((name, col(name)))
-        query = _level(cols, query, f"__segkit_step{level}", d)
+                updates[name] = _add(col(name), _mul(_int(step), hit))
+        names = list(updates)
+        size = SPARK_PER_LEVEL if d.name == "spark" else max(len(names), 1)
+        for k in range(0, max(len(names), 1), size):
+            now = set(names[k:k + size])
+            cols = [(ID_ALIAS, col(ID_ALIAS))] + [(a, col(a)) for a in f_alias]
+            cols += [(name, updates[name] if name in now else col(name)) for name in carried]
+            query = _level(cols, query, f"__segkit_step{level}_{k}" if k else f"__segkit_step{level}", d)
 
     # 6. union bin per continuous feature: j = r1 * present (0 = missing, 1.. = bins);
     #    COALESCE because r1 is NULL for a missing x wherever GREATEST or a step saw the NULL
     cols = [(ID_ALIAS, col(ID_ALIAS))]
-    cols += [(f"j{f}", exp.Coalesce(this=_mul(col(f"r{f}"), col(f"p{f}")), expressions=[_int(0)]))
+    cols += [(f"j{f}", exp.Coalesce(this=col(f"r{f}") if spark else _mul(col(f"r{f}"), col(f"p{f}")),
+                                    expressions=[_int(0)]))
              for f in sorted(union)]
     cols += [(name, col(name)) for name in nominal_axes.values()]
     query = _level(cols, query, "__segkit_positions", d)
@@ -620,14 +643,29 @@ def build_query(card: Scorecard, dialect: str | Dialect = "duckdb", table: str =
         query, terms = _grid_terms(plan, query, f_alias, d, decimals)
 
     logit = _num(card.intercept, d)
+    # Spark: the terms are summed a few per level (see _split_spark_levels), in the same order
+    chunks = [terms[k:k + SPARK_PER_LEVEL] for k in range(0, len(terms), SPARK_PER_LEVEL)]
+    if d.name != "spark" or len(chunks) < 2:
+        chunks = [terms]
+    for i, chunk in enumerate(chunks):
+        if i == 0:
+            running = logit if decimals is None else None
+        else:
+            carried = [e.alias for e in query.expressions if isinstance(e, exp.Alias) and e.alias != d.ident("__sum")]
+            cols = [exp.Alias(this=exp.Column(this=exp.Var(this=a)), alias=exp.Var(this=a)) for a in carried]
+            cols.append(exp.Alias(this=running, alias=_ident("__sum", d)))
+            query = exp.Select(expressions=cols).from_(query.subquery(f"__segkit_sum{i}", copy=False), copy=False)
+            running = col("__sum")
+        for t in chunk:
+            if running is None:  # integer units: INT + INT could overflow, BIGINT from the start
+                running = exp.cast(t, exp.DataType.build("BIGINT"))
+            else:
+                running = _add(running, t)
     if decimals is None:
-        for t in terms:
-            logit = _add(logit, t)
+        logit = running
     elif terms:
         # integer units of 10**-decimals: the sum is exact (|sum| < 2**53), one division
-        total = exp.cast(terms[0], exp.DataType.build("BIGINT"))  # INT + INT could overflow
-        for t in terms[1:]:
-            total = _add(total, t)
+        total = running
         total = exp.Div(this=exp.cast(total, exp.DataType.build("DOUBLE")),
                         expression=_num(10.0 ** decimals, d), typed=False, safe=False)
         logit = _add(logit, total)
@@ -642,6 +680,8 @@ def build_query(card: Scorecard, dialect: str | Dialect = "duckdb", table: str =
     final = final.from_(query.subquery("__segkit_scores", copy=False), copy=False)
     if d.array_columns and not native:
         _arrays_as_columns(final, d)
+    if d.name == "spark":
+        _split_spark_levels(final, d)
     return final
 
 
@@ -688,6 +728,50 @@ def _arrays_as_columns(final: exp.Select, d: Dialect) -> None:
         level.select(*[exp.Alias(this=_col(n, d), alias=_ident(n, d)) for n in names.values()], copy=False)
     arrays = exp.Select(expressions=defs).subquery(ARRAYS_ALIAS, copy=False)
     chain[-2].join(arrays, join_type="cross", copy=False)
+
+
+
+def _split_spark_levels(query: exp.Select, d: Dialect) -> None:
+    """Make every subquery level read each column of the level below it at least twice (Spark).
+
+    Why: Spark's whole-stage codegen puts the whole query into one generated Java method
+    (60 KB for the demo card), above HotSpot's 8,000-byte limit for JIT compilation
+    (``-XX:HugeMethodLimit``), so every row ran in the bytecode interpreter (~40x Polars).
+    Spark moves an operator's code into a method of its own
+    (``spark.sql.codegen.splitConsumeFuncByOperator``, on by default) only when the operator
+    uses *all* the columns of its child, and a Project counts as using only the columns it
+    references at least twice (``ProjectExec.usedInputs``). So a column that a level reads
+    once (a pass-through, or one use in an expression) is read as ``COALESCE(c, c)``, which
+    is ``c`` and which the optimizer keeps, or, where ``c`` can never be NULL (the optimizer
+    drops that COALESCE), ``GREATEST(c, c)``: each level's code becomes a method of its own.
+    The same rule stops CollapseProject from merging the levels back into one.
+    """
+    parent = query
+    while True:
+        source = parent.args.get("from_")
+        child = source.this if source is not None else None
+        if not isinstance(child, exp.Subquery) or not isinstance(child.this, exp.Select):
+            return
+        child = child.this
+        # drop the columns the level above does not read (as Spark's ColumnPruning will), so
+        # that the counts below are the ones Spark sees
+        read = {c.this.this for e in parent.expressions for c in e.find_all(exp.Column) if isinstance(c.this, exp.Var)}
+        child.set("expressions", [e for e in child.expressions if not isinstance(e, exp.Alias) or e.alias in read])
+        names = {e.alias for e in child.expressions if isinstance(e, exp.Alias)}  # written by _ident
+        uses: dict[str, list[exp.Column]] = {}
+        for e in parent.expressions:
+            for c in e.find_all(exp.Column):
+                name = c.this.this if isinstance(c.this, exp.Var) else None
+                if name in names:
+                    uses.setdefault(name, []).append(c)
+        for name, refs in uses.items():
+            if len(refs) == 1:
+                ref = refs[0]
+                # positions (j) and nominal axes (c) are never NULL: Spark drops COALESCE there
+                never_null = name.strip("`")[:1] in ("j", "c")
+                ref.replace(_greatest(ref.copy(), ref.copy()) if never_null
+                            else exp.Coalesce(this=ref.copy(), expressions=[ref.copy()]))
+        parent = child
 
 
 def to_sql(card: Scorecard, dialect: str | Dialect = "duckdb", table: str = "customers", *,

@@ -327,3 +327,29 @@ def test_number_text_is_exact_in_duckdb(values):
                 assert float(_num_text(v, get_dialect(dialect))) == v
     finally:
         con.close()
+
+
+def test_spark_levels_read_every_column_of_the_level_below_twice(card):
+    """Spark splits an operator's generated code into a method of its own only when the
+    operator uses every column of its child, and a Project counts only columns it reads at
+    least twice (toolkit.sql.scorecard._split_spark_levels). One level reading a column once
+    puts it and the levels above it back into one method too large for the JIT."""
+    tree = sqlglot.parse_one(card.to_sql("spark"), read="spark")
+    levels = 0
+    parent = tree
+    while isinstance(parent.args.get("from_").this, exp.Subquery):
+        child = parent.args["from_"].this.this
+        if isinstance(child.args.get("from_").this, exp.Subquery):  # above the first (cast) level
+            reads: dict[str, int] = {}
+            for e in parent.expressions:
+                for c in e.find_all(exp.Column):
+                    reads[c.name] = reads.get(c.name, 0) + 1
+            outputs = [e.alias_or_name for e in child.expressions]
+            assert outputs and all(reads.get(name, 0) >= 2 for name in outputs), \
+                [name for name in outputs if reads.get(name, 0) < 2]
+            levels += 1
+        parent = child
+    assert levels >= 5
+    # the other dialects keep one level per stage and read pass-through columns once
+    assert "COALESCE(`__id`, `__id`)" in card.to_sql("spark")
+    assert "COALESCE(\"__id\", \"__id\")" not in card.to_sql("duckdb")
