@@ -46,7 +46,10 @@ statement (bench/RESULTS.md, *DuckDB: arrays declared once*).
   into one 60 KB Java method, too large for the JIT (8,000 bytes), so every row ran in the
   bytecode interpreter: Spark gets at most 8 bins, steps or terms per level, every level
   reading each column below it twice, so each level becomes a method of its own
-  (:func:`_split_spark_levels`; 2.4M rows ~3x faster, bench/RESULTS.md).
+  (:func:`_split_spark_levels`; 2.4M rows ~3x faster, bench/RESULTS.md). The levels are
+  also narrow (few parameters, so the optimizing JIT compiles them): features go a group
+  at a time from raw value to score, carried as one array (:func:`_spark_sum`; 2.4M rows
+  5.8x Polars, was 13.8x).
 
 * **DuckDB** folds ``CAST('[..]' AS INT[])`` to a constant list, but evaluates that constant
   into a fresh vector for every 2,048-row chunk, copying all of its items (~50,000 items per
@@ -410,6 +413,8 @@ def _grid_terms(plan: list, query: exp.Select, f_alias: list[str], d: Dialect,
         for axis in term.axes:
             if axis.kind == "continuous":
                 union[axis.feature] = np.union1d(union.get(axis.feature, np.zeros(0)), axis.cuts)
+    if spark:
+        return _spark_sum(plan, query, f_alias, union, d, decimals), [_col("__sum", d)]
     grids: dict[int, GridPlan] = {}
     bins: list[tuple[str, exp.Expression]] = []
     for f, cuts in sorted(union.items()):
@@ -475,6 +480,16 @@ def _grid_terms(plan: list, query: exp.Select, f_alias: list[str], d: Dialect,
     cols += [(name, col(name)) for name in nominal_axes.values()]
     query = _level(cols, query, "__segkit_positions", d)
 
+    return query, _term_scores(plan, union, nominal_axes, d, decimals)
+
+
+def _term_scores(plan: list, union: dict[int, np.ndarray], nominal_axes: dict[tuple[int, int], str],
+                 d: Dialect, decimals: int | None) -> list[exp.Expression]:
+    """Step 7: one score expression per term, over the columns ``j<f>`` and ``c<t>_<k>``."""
+
+    def col(name: str) -> exp.Column:
+        return _col(name, d)
+
     # 7. scores: a term's table is indexed by its axes' positions (row-major); a continuous
     #    axis's position is MAP[j + 1] (union bin -> the axis's merged bin). Main effects fold
     #    the map into the score array.
@@ -502,7 +517,120 @@ def _grid_terms(plan: list, query: exp.Select, f_alias: list[str], d: Dialect,
                 part = _mul(part, _int(int(stride))) if stride != 1 else part
             index = part if index is None else _add(index, part)
         terms.append(_scores(term.table.ravel(), _add(index, _int(1)), d, decimals))
-    return query, terms
+    return terms
+
+
+def _spark_sum(plan: list, query: exp.Select, f_alias: list[str], union: dict[int, np.ndarray],
+               d: Dialect, decimals: int | None) -> exp.Select:
+    """Steps 4-7 for Spark, a few features at a time from raw value to score, keeping every
+    level narrow: the query with the terms' sum in column ``__sum``.
+
+    Why: each level becomes a generated method of its own (:func:`_split_spark_levels`) whose
+    parameters are the columns of the level below (two for a nullable one: value and null
+    flag). HotSpot's optimizing JIT (C2) refuses calling sequences longer than ~30-37
+    parameters, so levels carrying every feature and bin ran in its first tier only. Here the
+    continuous features travel as one array ``__x`` (NaN for *missing*, see ``build_query``),
+    the nominal axes' positions are computed first (the text columns are dropped), and the
+    features are taken in groups of :data:`SPARK_PER_LEVEL`: grid, steps, position ``j``
+    (0 when NaN), then the score terms whose features are all binned are added to ``__sum``.
+    A level carries the id, ``__x``, ``__sum``, its group's bins and the positions that terms
+    still to come read (pairs, nominal axes); bins and positions are never NULL.
+    """
+
+    def col(name: str) -> exp.Column:
+        return _col(name, d)
+
+    nominal_axes: dict[tuple[int, int], str] = {}
+    nominal: list[tuple[str, exp.Expression]] = []
+    for t, term in enumerate(plan):
+        for k, axis in enumerate(term.axes):
+            if axis.kind == "nominal":
+                name = nominal_axes[(t, k)] = f"c{t}_{k}"
+                nominal.append((name, _nominal_index(axis, col(f_alias[axis.feature]), d)))
+    terms = _term_scores(plan, union, nominal_axes, d, decimals)
+    feats = sorted(union)
+    groups = [feats[g:g + SPARK_PER_LEVEL] for g in range(0, len(feats), SPARK_PER_LEVEL)] or [[]]
+    group_of = {f: i for i, group in enumerate(groups) for f in group}
+    ready = [max((group_of[a.feature] for a in term.axes if a.kind == "continuous"), default=0) for term in plan]
+    reads = [{c.this.this for c in t.find_all(exp.Column)} for t in terms]
+    slot = {f: k + 1 for k, f in enumerate(feats)}
+
+    def x(f: int) -> exp.Expression:
+        return _element(col("__x"), _int(slot[f]), d, floats=True)
+
+    # NULLIF: the array column may be NULL as far as Spark knows, so a pass-through is read
+    # as COALESCE(__x, __x) (see _split_spark_levels); it never is (one more item there)
+    cols = [(ID_ALIAS, col(ID_ALIAS))]
+    if feats:
+        arr = exp.Array(expressions=[col(f_alias[f]) for f in feats])
+        other = exp.Array(expressions=[_num(0.0, d) for _ in range(len(feats) + 1)])
+        cols.append(("__x", exp.Nullif(this=arr, expression=other)))
+    query = _level(cols + nominal, query, "__segkit_nominal", d)
+    done = [name for name, _ in nominal]
+    total: exp.Expression | None = None  # the column __sum, once there is one
+    for g, group in enumerate(groups):
+        def carried(after: int, also: set[str] = frozenset()) -> list[tuple[str, exp.Expression]]:
+            wanted = set(also).union(*[reads[t] for t in range(len(terms)) if ready[t] >= after])
+            cols = [(ID_ALIAS, col(ID_ALIAS))]
+            cols += [("__x", col("__x"))] if feats and after < len(groups) else []
+            cols += [("__sum", col("__sum"))] if total is not None else []
+            return cols + [(n, col(n)) for n in done if d.ident(n) in wanted]
+
+        # 4. r1 = START[cell(x)]: a NaN x lands in the top cell (Spark orders NaN above every
+        #    number) and is sent to 0 at step 6. Indexes are always in range, so COALESCE
+        #    never applies: it tells Spark the column is never NULL (one parameter, not two).
+        grids = {f: plan_grid(union[f], max_cells=d.grid_cells) for f in group if len(union[f])}
+        bins: list[tuple[str, exp.Expression]] = []
+        for f in group:
+            if f not in grids:
+                bins.append((f"r{f}", _int(1)))
+                continue
+            grid = grids[f]
+            clipped = _least(_greatest(x(f), _num(grid.low, d)), _num(grid.top, d))
+            cell = exp.Floor(this=_mul(_paren(exp.Sub(this=clipped, expression=_num(grid.base, d))),
+                                       _num(grid.scale, d)))
+            r1 = _element(_array(grid.start, d, floats=False), exp.cast(cell, _int_type()), d, floats=False)
+            bins.append((f"r{f}", exp.Coalesce(this=r1, expressions=[_int(0)])))
+        if group:
+            query = _level(carried(g) + bins, query, f"__segkit_bins{g}", d)
+        # 5. binary-search steps inside grid cells: r1 += step * (CUTS1[r1 + step] <= x)
+        for level in range(max((grid.steps for grid in grids.values()), default=0)):
+            cols = carried(g)
+            for f in group:
+                name, grid = f"r{f}", grids.get(f)
+                if grid is None or level >= grid.steps:
+                    cols.append((name, col(name)))
+                    continue
+                step = 2 ** (grid.steps - 1 - level)
+                probe = _element(_array(grid.padded_cuts(), d, floats=True),
+                                 _add(col(name), _int(step)), d, floats=True)
+                hit = exp.cast(exp.LTE(this=probe, expression=x(f)), _int_type())
+                cols.append((name, exp.Coalesce(this=_add(col(name), _mul(_int(step), hit)),
+                                                expressions=[_int(0)])))
+            query = _level(cols, query, f"__segkit_step{g}_{level}", d)
+        # 6. union bin: j = r1, or 0 when x is missing (NaN)
+        if group:
+            cols = carried(g)
+            cols += [(f"j{f}", _case([(_is_nan(x(f), d), _int(0))], col(f"r{f}"))) for f in group]
+            query = _level(cols, query, f"__segkit_positions{g}", d)
+            done += [f"j{f}" for f in group]
+        # 7. the terms whose features are all binned, a few per level, into __sum
+        now = [t for t in range(len(terms)) if ready[t] == g]
+        for k in range(0, len(now), SPARK_PER_LEVEL):
+            chunk, later = now[k:k + SPARK_PER_LEVEL], now[k + SPARK_PER_LEVEL:]
+            running = total
+            for t in chunk:
+                term = terms[t]
+                if running is None:  # integer units: BIGINT from the start (see build_query)
+                    running = term if decimals is None else exp.cast(term, exp.DataType.build("BIGINT"))
+                else:
+                    running = _add(running, term)
+            cols = [c for c in carried(g + 1, set().union(*[reads[t] for t in later])) if c[0] != "__sum"]
+            query = _level(cols + [("__sum", running)], query, f"__segkit_sum{g}_{k}", d)
+            total = col("__sum")
+    if total is None:  # pragma: no cover - a scorecard has at least one term
+        query = _level([(ID_ALIAS, col(ID_ALIAS)), ("__sum", _int(0))], query, "__segkit_sum", d)
+    return query
 
 
 def _native_terms(plan: list, features: list[exp.Expression], d: Dialect,
@@ -631,6 +759,8 @@ def build_query(card: Scorecard, dialect: str | Dialect = "duckdb", table: str =
             value = col(n_alias[f["name"]])
         else:
             value = col(s_alias[f["name"]])
+        if d.name == "spark" and (f["name"] in derived or f["type"] == "continuous"):
+            value = exp.Coalesce(this=value, expressions=[_nan()])  # missing: NaN (_spark_sum)
         cols.append((alias, value))
     query = _level(cols, query, "__segkit_clean", d)
 
@@ -643,7 +773,7 @@ def build_query(card: Scorecard, dialect: str | Dialect = "duckdb", table: str =
         query, terms = _grid_terms(plan, query, f_alias, d, decimals)
 
     logit = _num(card.intercept, d)
-    # Spark: the terms are summed a few per level (see _split_spark_levels), in the same order
+    # Spark: the sum comes from _spark_sum as one column (terms = [__sum])
     chunks = [terms[k:k + SPARK_PER_LEVEL] for k in range(0, len(terms), SPARK_PER_LEVEL)]
     if d.name != "spark" or len(chunks) < 2:
         chunks = [terms]
@@ -768,7 +898,8 @@ def _split_spark_levels(query: exp.Select, d: Dialect) -> None:
             if len(refs) == 1:
                 ref = refs[0]
                 # positions (j) and nominal axes (c) are never NULL: Spark drops COALESCE there
-                never_null = name.strip("`")[:1] in ("j", "c")
+                # (and continuous features: NaN for missing; bins: see _spark_sum)
+                never_null = name.strip("`")[:1] in ("j", "c", "f", "r")
                 ref.replace(_greatest(ref.copy(), ref.copy()) if never_null
                             else exp.Coalesce(this=ref.copy(), expressions=[ref.copy()]))
         parent = child

@@ -353,3 +353,24 @@ def test_spark_levels_read_every_column_of_the_level_below_twice(card):
     # the other dialects keep one level per stage and read pass-through columns once
     assert "COALESCE(`__id`, `__id`)" in card.to_sql("spark")
     assert "COALESCE(\"__id\", \"__id\")" not in card.to_sql("duckdb")
+
+
+def test_spark_levels_above_the_features_are_narrow(card):
+    """HotSpot's optimizing JIT refuses generated methods with long calling sequences (~37+
+    parameters; a level's method takes every column of the level below), so the Spark form
+    carries the continuous features as one array and bins them a group at a time
+    (toolkit.sql.scorecard._spark_sum): no level above the one building the array reads more
+    than 8 bins plus the id, the array, the sum and the positions later terms need."""
+    sql = card.to_sql("spark")
+    tree = sqlglot.parse_one(sql, read="spark")
+    widths = []
+    parent = tree
+    while isinstance(parent.args.get("from_").this, exp.Subquery):
+        child = parent.args["from_"].this.this
+        names = [e.alias_or_name for e in child.expressions]
+        if "__x" in names:
+            widths.append(len(names))
+        parent = child
+    assert len(widths) >= 5
+    assert max(widths) <= 24, widths
+    assert "NULLIF(ARRAY(" in sql
