@@ -164,3 +164,48 @@ def shape_bins(cuts, scores, missing: float = 0.0):
     for i, s in enumerate(scores):
         out.append(ShapeBin(f"b{i}", edges[i], edges[i + 1], s))
     return out
+
+
+# -- a model whose names try to break out of quotes (SQL tests on every engine) --------------
+
+HOSTILE_NUM = 'spend"; DROP TABLE customers; --'
+HOSTILE_DEN = "it's `odd` \\ name"
+HOSTILE_CAT = "channel\" 'x'"
+HOSTILE_ID = 'id"x'
+HOSTILE_VALUES = ["O'Brien", "back\\slash", 'quo"te', "semi;colon", "--dash", "tick`s", "plain"]
+
+
+@dataclass(frozen=True)
+class Hostile:
+    card: object
+    frame: pl.DataFrame   # the training rows plus unseen / missing / huge values
+    ebm: object
+    specs: list
+    derived: list
+
+
+@lru_cache(maxsize=None)
+def hostile() -> Hostile:
+    """A model whose column names, ratio name and categories all try to break out of quotes."""
+    from toolkit.model.scorecard import compile_ebm
+
+    rng = np.random.default_rng(5)
+    n = 1200
+    cat = rng.choice(HOSTILE_VALUES, n)
+    num = rng.gamma(2.0, 10.0, n)
+    den = rng.integers(0, 5, n).astype(float)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(0.05 * num - 1 + (cat == "O'Brien") * 1.5
+                                            + (cat == "back\\slash") * -1.0)))).astype(int)
+    frame = pl.DataFrame({HOSTILE_ID: [f"r{i}" for i in range(n)], HOSTILE_NUM: num,
+                          HOSTILE_DEN: den, HOSTILE_CAT: cat})
+    derived = [Ratio("per'unit", HOSTILE_NUM, HOSTILE_DEN, "")]
+    specs = [FeatureSpec(HOSTILE_NUM, "continuous"), FeatureSpec(HOSTILE_DEN, "continuous"),
+             FeatureSpec(HOSTILE_CAT, "nominal"), FeatureSpec("per'unit", "continuous")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ebm = fit(frame, y, specs, derived, interactions=2, outer_bags=1, seed=1)
+    card = compile_ebm(ebm, specs, derived, threshold=0.5, id_column=HOSTILE_ID, metadata={})
+    extra = pl.DataFrame({HOSTILE_ID: ["u1", "u2", "u3"], HOSTILE_NUM: [None, float("nan"), 1e9],
+                          HOSTILE_DEN: [0.0, None, 2.0], HOSTILE_CAT: ["o'brien", None, "'; --"]})
+    return Hostile(card, pl.concat([frame, extra]), ebm, specs, derived)
+

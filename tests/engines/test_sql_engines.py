@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-import warnings
 from pathlib import Path
 
 import duckdb
@@ -25,8 +24,6 @@ import pytest
 import scorecard_fixtures as fx
 from test_rules_engines import FRAME, HOSTILE, B, F, I, S
 from toolkit.data.generate import generate
-from toolkit.model.features import Ratio
-from toolkit.model.model_input import FeatureSpec
 from toolkit.model.scorecard import Scorecard, compile_ebm
 from toolkit.rules import format_column, format_value
 from toolkit.ruleset import Ruleset, Segment
@@ -141,35 +138,14 @@ def test_scorecard_sql_on_edge_rows(engine, fitted, card):
     assert_scores(card, edge, engine.query(edge, card.to_sql(engine.dialect)), fx.ID)
 
 
-HOSTILE_NUM = 'spend"; DROP TABLE customers; --'
-HOSTILE_DEN = "it's `odd` \\ name"
-HOSTILE_CAT = "channel\" 'x'"
-HOSTILE_ID = 'id"x'
-HOSTILE_VALUES = ["O'Brien", "back\\slash", 'quo"te', "semi;colon", "--dash", "tick`s", "plain"]
+HOSTILE_ID = fx.HOSTILE_ID
 
 
 @pytest.fixture(scope="module")
 def hostile_card():
     """A model whose column names, ratio name and categories all try to break out of quotes."""
-    rng = np.random.default_rng(5)
-    n = 1200
-    cat = rng.choice(HOSTILE_VALUES, n)
-    num = rng.gamma(2.0, 10.0, n)
-    den = rng.integers(0, 5, n).astype(float)
-    y = (rng.random(n) < 1 / (1 + np.exp(-(0.05 * num - 1 + (cat == "O'Brien") * 1.5
-                                            + (cat == "back\\slash") * -1.0)))).astype(int)
-    frame = pl.DataFrame({HOSTILE_ID: [f"r{i}" for i in range(n)], HOSTILE_NUM: num,
-                          HOSTILE_DEN: den, HOSTILE_CAT: cat})
-    derived = [Ratio("per'unit", HOSTILE_NUM, HOSTILE_DEN, "")]
-    specs = [FeatureSpec(HOSTILE_NUM, "continuous"), FeatureSpec(HOSTILE_DEN, "continuous"),
-             FeatureSpec(HOSTILE_CAT, "nominal"), FeatureSpec("per'unit", "continuous")]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ebm = fx.fit(frame, y, specs, derived, interactions=2, outer_bags=1, seed=1)
-    card = compile_ebm(ebm, specs, derived, threshold=0.5, id_column=HOSTILE_ID, metadata={})
-    extra = pl.DataFrame({HOSTILE_ID: ["u1", "u2", "u3"], HOSTILE_NUM: [None, float("nan"), 1e9],
-                          HOSTILE_DEN: [0.0, None, 2.0], HOSTILE_CAT: ["o'brien", None, "'; --"]})
-    return card, pl.concat([frame, extra])
+    h = fx.hostile()
+    return h.card, h.frame
 
 
 def test_scorecard_sql_with_hostile_names(engine, hostile_card):

@@ -8,7 +8,6 @@ are parsed with sqlglot's parser for that dialect.
 from __future__ import annotations
 
 import dataclasses
-import warnings
 
 import duckdb
 import numpy as np
@@ -21,8 +20,6 @@ from sqlglot import exp
 
 import scorecard_fixtures as fx
 from toolkit.errors import SegkitError
-from toolkit.model.features import Ratio
-from toolkit.model.model_input import FeatureSpec
 from toolkit.model.scorecard import Scorecard, compile_ebm
 from toolkit.model.scorecard_grid import plan_grid
 from toolkit.sql.dialects import DIALECTS, get_dialect
@@ -207,35 +204,14 @@ def test_bad_dialect_and_table(card):
 # ---------------------------------------------------------------------------------------------
 # hostile identifiers and literals
 
-HOSTILE_NUM = 'spend"; DROP TABLE customers; --'
-HOSTILE_DEN = "it's `odd` \\ name"
-HOSTILE_CAT = "channel\" 'x'"
-HOSTILE_ID = 'id"x'
-HOSTILE_VALUES = ["O'Brien", "back\\slash", 'quo"te', "semi;colon", "--dash", "tick`s", "plain"]
+HOSTILE_NUM, HOSTILE_CAT, HOSTILE_DEN, HOSTILE_ID, HOSTILE_VALUES = (
+    fx.HOSTILE_NUM, fx.HOSTILE_CAT, fx.HOSTILE_DEN, fx.HOSTILE_ID, fx.HOSTILE_VALUES)
 
 
 @pytest.fixture(scope="module")
 def hostile():
-    rng = np.random.default_rng(5)
-    n = 1200
-    cat = rng.choice(HOSTILE_VALUES, n)
-    num = rng.gamma(2.0, 10.0, n)
-    den = rng.integers(0, 5, n).astype(float)
-    y = (rng.random(n) < 1 / (1 + np.exp(-(0.05 * num - 1 + (cat == "O'Brien") * 1.5
-                                            + (cat == "back\\slash") * -1.0)))).astype(int)
-    frame = pl.DataFrame({HOSTILE_ID: [f"r{i}" for i in range(n)], HOSTILE_NUM: num,
-                          HOSTILE_DEN: den, HOSTILE_CAT: cat})
-    derived = [Ratio("per'unit", HOSTILE_NUM, HOSTILE_DEN, "")]
-    specs = [FeatureSpec(HOSTILE_NUM, "continuous"), FeatureSpec(HOSTILE_DEN, "continuous"),
-             FeatureSpec(HOSTILE_CAT, "nominal"), FeatureSpec("per'unit", "continuous")]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ebm = fx.fit(frame, y, specs, derived, interactions=2, outer_bags=1, seed=1)
-    card = compile_ebm(ebm, specs, derived, threshold=0.5, id_column=HOSTILE_ID, metadata={})
-    # a few rows with unseen / missing values too
-    extra = pl.DataFrame({HOSTILE_ID: ["u1", "u2", "u3"], HOSTILE_NUM: [None, float("nan"), 1e9],
-                          HOSTILE_DEN: [0.0, None, 2.0], HOSTILE_CAT: ["o'brien", None, "'; --"]})
-    return card, pl.concat([frame, extra]), ebm, specs, derived
+    h = fx.hostile()
+    return h.card, h.frame, h.ebm, h.specs, h.derived
 
 
 def test_hostile_names_score_correctly_in_duckdb(hostile):
