@@ -41,8 +41,10 @@ def backtest_command(
     outer_bags: int = typer.Option(4, help="EBM outer bags (more: slower, slightly smoother)."),
     interactions: int = typer.Option(10, help="EBM pairwise interaction terms."),
 ) -> None:
-    """Train on the snapshot at each --as-of date and judge on the next one, a period the model
-    never saw, against recency, RFM-logistic, BG/NBD and (generated logs) the oracle."""
+    """Out-of-time validation: train at each --as-of date, judge at the next.
+
+    Judged on a period the model never saw, against recency, RFM, BG/NBD and the oracle.
+    """
     from toolkit.backtest import (BacktestConfig, count_steps, default_dates, load_truth, output_paths,
                                   plan_folds, run_backtest, write_backtest)
     from toolkit.backtest.folds import check_horizon

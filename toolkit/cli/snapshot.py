@@ -48,8 +48,10 @@ def snapshot_command(
     schema_only: bool = typer.Option(False, "--schema-only",
                                      help="Keep only the 35 schema features (no extras such as gap_ratio)."),
 ) -> None:
-    """Build the customer table at a date from raw logs: every feature from rows at or before
-    --as-of, the label purchased_next_<H>d from orders in (as-of, as-of + H days]."""
+    """Build the customer table at a date from raw logs: point-in-time features and label.
+
+    Features use rows at or before --as-of; purchased_next_<H>d: an order in (as-of, as-of + H].
+    """
     from toolkit.data.files import frame_format
     from toolkit.data.outputs import check_outputs
     from toolkit.snapshot import build_snapshot, load_sources, sidecar_path, write_snapshot
