@@ -88,9 +88,10 @@ def _segment(run: Path, data_path: Path, *, seed: int, bootstraps: int, console:
     return seconds
 
 
-def _write_timings(run: Path, rows: int, seed: int, timings: dict[str, float]) -> None:
+def _write_timings(run: Path, rows: int, seed: int, timings: dict[str, float], **extra: object) -> None:
     atomic_write_json(run / runs.TIMINGS,
-                      {"rows": rows, "seed": seed, "seconds": {k: round(v, 2) for k, v in timings.items()}})
+                      {"rows": rows, "seed": seed, **extra,
+                       "seconds": {k: round(v, 2) for k, v in timings.items()}})
 
 
 def _report(run: Path, *, console: Console) -> float | None:

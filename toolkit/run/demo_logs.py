@@ -14,7 +14,6 @@ from pathlib import Path
 
 from rich.console import Console
 
-from toolkit.data.files import atomic_write_json
 from toolkit.run import folder as runs
 from toolkit.schema import ID_COLUMN
 
@@ -35,7 +34,7 @@ def run_demo_from_logs(out: str | Path, *, rows: int = 180_000, seed: int = 42,
     from toolkit.data.generate_logs import write_logs
     from toolkit.model.scoring import score_file
     from toolkit.model.train import TrainConfig, train_file
-    from toolkit.run.demo import _print_segments, _report, _segment
+    from toolkit.run.demo import _print_segments, _report, _segment, _write_timings
     from toolkit.run.provenance import record_snapshot
     from toolkit.snapshot import build_snapshot, load_sources, write_snapshot
     from toolkit.summary import live_status, metrics_table
@@ -104,11 +103,11 @@ def run_demo_from_logs(out: str | Path, *, rows: int = 180_000, seed: int = 42,
 
     moves = _record_flow(run, ruleset, before_path, data_path)
 
-    _write_timings(run, rows, seed, timings)
+    _write_timings(run, rows, seed, timings, from_logs=True)
     reported = _report(run, console=console)
     if reported is not None:
         timings["report"] = reported
-        _write_timings(run, rows, seed, timings)
+        _write_timings(run, rows, seed, timings, from_logs=True)
 
     console.print(backtest_table(document))
     for line in backtest_lines(document):
@@ -140,7 +139,3 @@ def _record_flow(run: Path, ruleset, before: Path, after: Path) -> list[str]:
         lines.append(f"  {move['text']}" + (f"  -> {campaign['title']}" if campaign.get("title") else ""))
     return lines
 
-
-def _write_timings(run: Path, rows: int, seed: int, timings: dict[str, float]) -> None:
-    atomic_write_json(run / runs.TIMINGS, {"rows": rows, "seed": seed, "from_logs": True,
-                                           "seconds": {k: round(v, 2) for k, v in timings.items()}})
